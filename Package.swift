@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// MiLoRA visual instruction tuning for LLaVA-1.5 style models. See ../shared/DESIGN.md (section 2)
+// for the module layout; imports only point down the list below.
+import PackageDescription
+
+// Numeric code is written in Swift 5 language mode: the kernels pass raw buffers between
+// threads, which Swift 6's strict sendability checking would force behind unchecked wrappers
+// everywhere without making anything safer.
+let languageMode: [SwiftLanguageMode] = [.v5]
+let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "MiLoRA-VLM",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vlm-inspect", targets: ["vlm-inspect"]),
+        .executable(name: "vlm-bench", targets: ["vlm-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: system libraries
+        .systemLibrary(name: "CLinearAlgebra", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        // MARK: libraries
+        .target(name: "TensorCore", dependencies: ["CLinearAlgebra"],
+                swiftSettings: optimise),
+        .target(name: "SafeTensors", dependencies: ["TensorCore"], swiftSettings: optimise),
+
+        // MARK: executables (the only code that prints)
+        .executableTarget(name: "vlm-inspect", dependencies: [
+            "TensorCore", "SafeTensors",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "vlm-bench", dependencies: [
+            "TensorCore", "CLinearAlgebra",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimise),
+
+        // MARK: tests
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CJPEG", "CPNG"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorCore"]),
+    ],
+    swiftLanguageModes: languageMode
+)

@@ -1,0 +1,4 @@
+// libjpeg(-turbo). jpeglib.h needs stdio.h (FILE) and size_t declared first.
+#include <stdio.h>
+#include <stddef.h>
+#include <jpeglib.h>

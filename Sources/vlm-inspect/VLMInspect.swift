@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct VLMInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vlm-inspect",
+        abstract: "Diagnostics for checkpoints, images, tokenizers and models.",
+        subcommands: [InspectSafeTensors.self])
+}
