@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "vlm-inspect", targets: ["vlm-inspect"]),
         .executable(name: "vlm-bench", targets: ["vlm-bench"]),
+        .executable(name: "vlm-eval", targets: ["vlm-eval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,20 +32,42 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CLinearAlgebra"],
                 swiftSettings: optimise),
         .target(name: "SafeTensors", dependencies: ["TensorCore"], swiftSettings: optimise),
+        // libjpeg / libpng wrappers: setjmp/longjmp stays inside this C target.
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
+        .target(name: "Imaging", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: optimise),
+        .target(name: "Tokenization", swiftSettings: optimise),
+        .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: optimise),
+        .target(name: "Adapters", dependencies: ["TensorCore", "SafeTensors", "Layers", "CLinearAlgebra"],
+                swiftSettings: optimise),
+        .target(name: "Architectures", dependencies: ["TensorCore", "SafeTensors", "Layers", "Adapters"],
+                swiftSettings: optimise),
+        .target(name: "Decoding", dependencies: ["TensorCore", "Architectures", "Tokenization"],
+                swiftSettings: optimise),
+        .target(name: "Evaluators", swiftSettings: optimise),
 
         // MARK: executables (the only code that prints)
         .executableTarget(name: "vlm-inspect", dependencies: [
-            "TensorCore", "SafeTensors",
+            "TensorCore", "SafeTensors", "Imaging", "Tokenization", "Layers", "Adapters", "Architectures", "Decoding",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vlm-bench", dependencies: [
             "TensorCore", "CLinearAlgebra",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
+        .executableTarget(name: "vlm-eval", dependencies: [
+            "Evaluators", "TensorCore", "SafeTensors", "Imaging", "Tokenization", "Architectures", "Decoding",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: tests
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CJPEG", "CPNG"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorCore"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TensorCore"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "TensorCore"]),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Layers", "TensorCore", "SafeTensors"]),
+        .testTarget(name: "ArchitecturesTests", dependencies: ["Architectures", "Decoding", "Tokenization", "Imaging", "Layers", "Adapters", "TensorCore", "SafeTensors"]),
+        .testTarget(name: "EvaluatorsTests", dependencies: ["Evaluators"]),
     ],
     swiftLanguageModes: languageMode
 )

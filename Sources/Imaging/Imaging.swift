@@ -1,0 +1,1 @@
+// Imaging: see ../shared/DESIGN.md section 2 for what this module owns.
