@@ -60,7 +60,7 @@ let package = Package(
         ]),
 
         // MARK: tests
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CJPEG", "CPNG"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "SafeTensors", "CLinearAlgebra", "CJPEG", "CPNG"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorCore"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TensorCore"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),

@@ -2,8 +2,11 @@
 //
 // f16 uses the standard library's Float16, whose conversions are IEEE-exact (f16 -> f32 is
 // always exact; f32 -> f16 rounds to nearest even). bf16 is the top half of an f32: widening
-// is a shift, narrowing rounds to nearest even exactly as PyTorch's c10::BFloat16 does, with
-// every NaN becoming the canonical quiet NaN 0x7FC0.
+// is a shift, narrowing rounds to nearest even exactly as PyTorch does. NaN: PyTorch's tensor
+// conversion (`t.to(torch.bfloat16)`, its vectorised CPU kernel, which is what writes bf16
+// checkpoints) turns every NaN into 0xFFFF; its scalar path gives 0x7FC0. We follow the tensor
+// path. f16 -> f32 quiets signalling NaNs as IEEE 754 (and the F16C instruction) do; numpy's
+// software conversion keeps the signalling bit instead. Both are NaN; no other value differs.
 
 @inline(__always)
 public func bf16BitsToFloat(_ bits: UInt16) -> Float {
@@ -12,7 +15,7 @@ public func bf16BitsToFloat(_ bits: UInt16) -> Float {
 
 @inline(__always)
 public func floatToBF16Bits(_ value: Float) -> UInt16 {
-    if value.isNaN { return 0x7FC0 }
+    if value.isNaN { return 0xFFFF }
     let bits = value.bitPattern
     let roundingBias = UInt32(0x7FFF) &+ ((bits >> 16) & 1)
     return UInt16(truncatingIfNeeded: (bits &+ roundingBias) >> 16)

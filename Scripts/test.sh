@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine (system libraries only), build everything, run the test suite.
+# The executables are built first because some tests run them (e.g. vlm-inspect).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Scripts/setup.sh --no-build
+swift build
+swift test "$@"
