@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "Decoding", dependencies: ["TensorCore", "Architectures", "Tokenization"],
                 swiftSettings: optimise),
         .target(name: "Evaluators", swiftSettings: optimise),
+        .target(name: "Training", dependencies: ["TensorCore", "SafeTensors", "Layers", "Adapters", "Architectures",
+                                                 "Tokenization", "Imaging"], swiftSettings: optimise),
 
         // MARK: executables (the only code that prints)
         .executableTarget(name: "vlm-inspect", dependencies: [
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Layers", "TensorCore", "SafeTensors"]),
         .testTarget(name: "ArchitecturesTests", dependencies: ["Architectures", "Decoding", "Tokenization", "Imaging", "Layers", "Adapters", "TensorCore", "SafeTensors"]),
         .testTarget(name: "EvaluatorsTests", dependencies: ["Evaluators"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors"]),
     ],
     swiftLanguageModes: languageMode
 )

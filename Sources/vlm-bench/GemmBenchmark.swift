@@ -41,12 +41,12 @@ struct GemmBenchmark: ParsableCommand {
         let a = rng.uniformTensor(shape: [m, k], low: -1, high: 1)
         let b = rng.uniformTensor(shape: transposeB ? [n, k] : [k, n], low: -1, high: 1)
         var sink: Float = 0
-        let wrapper = secondsPerCall(trials: trials) {
+        var c = [Float](repeating: 0, count: m * n)
+        let wrapperCall = {
             let c = matmul(a, b, transposeB: transposeB)
             sink += c.storage[0]
         }
-        var c = [Float](repeating: 0, count: m * n)
-        let direct = secondsPerCall(trials: trials) {
+        let directCall = {
             a.storage.withUnsafeBufferPointer { pa in
                 b.storage.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
@@ -58,6 +58,8 @@ struct GemmBenchmark: ParsableCommand {
             }
             sink += c[0]
         }
+        let times = interleavedSecondsPerCall(trials: trials, [wrapperCall, directCall])
+        let (wrapper, direct) = (times[0], times[1])
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let (wrapperRate, directRate) = (flops / wrapper / 1e9, flops / direct / 1e9)
         let op = transposeB ? "NT" : "NN"

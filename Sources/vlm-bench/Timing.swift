@@ -20,6 +20,18 @@ func secondsPerCall(trials: Int = 5, minimumSeconds: Double = 0.2, _ body: () ->
     return best
 }
 
+/// Best seconds per call of each of several bodies, measured in interleaved rounds so that a
+/// burst of other work on the machine disturbs them all alike rather than one of them.
+func interleavedSecondsPerCall(trials: Int = 5, minimumSeconds: Double = 0.2, _ bodies: [() -> Void]) -> [Double] {
+    var best = [Double](repeating: .infinity, count: bodies.count)
+    for _ in 0..<trials {
+        for (i, body) in bodies.enumerated() {
+            best[i] = min(best[i], secondsPerCall(trials: 1, minimumSeconds: minimumSeconds, body))
+        }
+    }
+    return best
+}
+
 func formatted(_ value: Double, _ digits: Int = 1) -> String {
     String(format: "%.\(digits)f", value)
 }
