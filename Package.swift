@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "Decoding", dependencies: ["TensorCore", "Architectures", "Tokenization"],
                 swiftSettings: optimise),
         .target(name: "Evaluators", swiftSettings: optimise),
+        // Shared by the executables: progress bars, run records, plots.
+        .target(name: "CLISupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Training", dependencies: ["TensorCore", "SafeTensors", "Layers", "Adapters", "Architectures",
                                                  "Tokenization", "Imaging"], swiftSettings: optimise),
 
@@ -71,6 +73,7 @@ let package = Package(
         .testTarget(name: "ArchitecturesTests", dependencies: ["Architectures", "Decoding", "Tokenization", "Imaging", "Layers", "Adapters", "TensorCore", "SafeTensors"]),
         .testTarget(name: "EvaluatorsTests", dependencies: ["Evaluators"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors"]),
+        .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
     ],
     swiftLanguageModes: languageMode
 )
