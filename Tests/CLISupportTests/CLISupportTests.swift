@@ -6,7 +6,7 @@ import Testing
     @Test func progressLineShowsCountRateAndETA() {
         let line = ProgressBar.render(label: "train", completed: 25, total: 100, unit: "step", elapsed: 50,
                                       countedSinceStart: 25, fields: [("loss", "1.234")], width: 8)
-        #expect(line == "train [==>     ] 25/100  25% 0.50 s/step elapsed 0:50 ETA 2:30 loss 1.234")
+        #expect(line == "train [==>     ] 25/100  25% 2.00 s/step elapsed 0:50 ETA 2:30 loss 1.234")
         let fast = ProgressBar.render(label: "eval", completed: 10, total: 10, unit: "q", elapsed: 2, countedSinceStart: 10, width: 4)
         #expect(fast == "eval [====] 10/10 100% 5.00 q/s elapsed 0:02 ETA 0:00")
         #expect(ProgressBar.clock(3725) == "1:02:05")
