@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "vlm-inspect", targets: ["vlm-inspect"]),
         .executable(name: "vlm-bench", targets: ["vlm-bench"]),
         .executable(name: "vlm-eval", targets: ["vlm-eval"]),
+        .executable(name: "vlm-data", targets: ["vlm-data"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,8 @@ let package = Package(
         .target(name: "Decoding", dependencies: ["TensorCore", "Architectures", "Tokenization"],
                 swiftSettings: optimise),
         .target(name: "Evaluators", swiftSettings: optimise),
+        // The built-in synthetic visual world: scenes, rendering, instruction and benchmark data.
+        .target(name: "SyntheticWorld", dependencies: ["TensorCore", "Imaging"], swiftSettings: optimise),
         // Shared by the executables: progress bars, run records, plots.
         .target(name: "CLISupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Training", dependencies: ["TensorCore", "SafeTensors", "Layers", "Adapters", "Architectures",
@@ -63,6 +66,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "vlm-data", dependencies: [
+            "SyntheticWorld", "Imaging", "CLISupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimise),
+
         // MARK: tests
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "SafeTensors", "CLinearAlgebra", "CJPEG", "CPNG"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorCore"]),
@@ -74,6 +82,7 @@ let package = Package(
         .testTarget(name: "EvaluatorsTests", dependencies: ["Evaluators"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
+        .testTarget(name: "SyntheticWorldTests", dependencies: ["SyntheticWorld", "TensorCore"]),
     ],
     swiftLanguageModes: languageMode
 )

@@ -1,0 +1,1 @@
+// SyntheticWorld: the built-in visual world (issue 9).
