@@ -109,7 +109,7 @@ extension BenchmarkCommand {
 /// A user-facing failure: one line on stderr, non-zero exit, no stack trace.
 struct ValidationFailure: Error, CustomStringConvertible {
     var message: String
-    var description: String { "error: " + message }
+    var description: String { message }
 }
 
 let benchmarkCommands: [ParsableCommand.Type] = [
