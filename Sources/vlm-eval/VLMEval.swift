@@ -3,6 +3,22 @@ import Evaluators
 import Foundation
 
 @main
+enum Entry {
+    /// An unknown benchmark name gets a message listing the known ones (ArgumentParser alone
+    /// would only say "unexpected argument").
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, !first.hasPrefix("-"), first != "help" {
+            do {
+                _ = try BenchmarkID(name: first)
+            } catch {
+                VLMEval.exit(withError: ValidationFailure(message: String(describing: error)))
+            }
+        }
+        VLMEval.main()
+    }
+}
+
 struct VLMEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-eval",
@@ -13,19 +29,6 @@ struct VLMEval: ParsableCommand {
         Paths left out follow LLaVA's playground/data/eval/<bench>/ layout under --data-root; see Evaluation/<bench>/README.md.
         """,
         subcommands: benchmarkCommands)
-
-    @Argument(help: "The benchmark (one of the subcommands above).")
-    var benchmark: String?
-
-    func run() throws {
-        guard let benchmark else { throw CleanExit.helpRequest(self) }
-        do {
-            _ = try BenchmarkID(name: benchmark)
-        } catch let error as EvaluatorError {
-            throw ValidationFailure(message: error.description)
-        }
-        throw CleanExit.helpRequest(self)
-    }
 }
 
 /// Options shared by every benchmark.
