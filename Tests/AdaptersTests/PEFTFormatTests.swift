@@ -196,3 +196,37 @@ private func baseWeight(_ module: String) throws -> Tensor {
     #expect(result.map(\.name) == weights.map(\.name))
     #expect(reports.map(\.completed) == [1, 2, 3] && reports.allSatisfy { $0.total == 3 && $0.seconds >= 0 })
 }
+
+@Test func mergingIntoACheckpointOnDiskMatchesPEFTsDeltas() throws {
+    let set = try AdapterSet.read(from: fixturePath("peft_lora"))
+    let output = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let changed = try mergeAdapters(set, checkpoint: fixturePath("tiny_llava"), output: output)
+    #expect(changed == 14)
+    #expect(FileManager.default.fileExists(atPath: output + "/config.json"))
+    let merged = try SafeTensorsFile(path: output + "/model.safetensors"), original = try base.get()
+    #expect(merged.names == original.names)
+    let deltas = try SafeTensorsFile(path: fixturePath("peft_lora/delta_weights.safetensors"))
+    for name in original.names {
+        let module = TargetModules.canonicalModuleName(String(name.dropLast(".weight".count)))
+        if deltas.contains(module) {
+            var expected = try original.tensor(name)
+            expected.add(try deltas.tensor(module))
+            #expect(relativeError(try merged.tensor(name), expected) <= 1e-6, "\(name)")
+        } else {
+            #expect(Array(try merged.rawBytes(name)) == Array(try original.rawBytes(name)), "\(name) copied")
+        }
+    }
+    // a bf16 checkpoint stays bf16
+    let bf16Path = output + "/bf16.safetensors"
+    try SafeTensorsWriter.write(original.names.map { TensorRecord(name: $0, tensor: try original.tensor($0), dtype: .bf16) }, to: bf16Path)
+    try mergeAdapters(set, checkpoint: bf16Path, output: output + "/merged-bf16.safetensors")
+    let mergedBF16 = try SafeTensorsFile(path: output + "/merged-bf16.safetensors")
+    #expect(mergedBF16.tensors.allSatisfy { $0.dtype == .bf16 })
+    // an adapter for another model
+    var wrong = set
+    wrong.modules["model.language_model.layers.7.self_attn.q_proj"] = set.modules.values.first!
+    #expect(throws: AdaptersError.adapterModulesMissingFromBase(modules: ["model.language_model.layers.7.self_attn.q_proj"])) {
+        try mergeAdapters(wrong, checkpoint: fixturePath("tiny_llava"), output: output + "/never")
+    }
+}
