@@ -58,7 +58,7 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
     /// Every field PEFT 0.21 writes for a LoRA adapter on a LLaVA model, ours filled in.
     func jsonObject() -> [String: Any] {
         let null = NSNull()
-        let alphaValue: Any = alpha == alpha.rounded() && abs(alpha) < 1e9 ? Int(alpha) as Any : Double(alpha) as Any
+        let alphaValue: Any = alpha == alpha.rounded() && abs(alpha) < 1e9 ? Int(alpha) as Any : (Double("\(alpha)") ?? Double(alpha)) as Any
         let targets: Any
         switch targetModules {
         case let .regex(pattern): targets = pattern
@@ -79,7 +79,7 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
             "exclude_modules": null, "fan_in_fan_out": false, "inference_mode": true,
             "init_lora_weights": initValue, "kasa_config": null, "layer_replication": null, "layers_pattern": null,
             "layers_to_transform": null, "loftq_config": [String: Any](), "lora_alpha": alphaValue, "lora_bias": false,
-            "lora_dropout": Double(dropout), "lora_ga_config": null, "megatron_config": null,
+            "lora_dropout": Double("\(dropout)") ?? Double(dropout), "lora_ga_config": null, "megatron_config": null,
             "megatron_core": "megatron.core", "modules_to_save": null, "monteclora_config": null, "peft_type": "LORA",
             "peft_version": "0.21.2", "qalora_group_size": 16, "r": rank, "rank_pattern": [String: Any](),
             "revision": null, "target_modules": targets, "target_parameters": null, "task_type": null,
