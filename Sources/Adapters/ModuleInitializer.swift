@@ -1,0 +1,65 @@
+import Dispatch
+import TensorCore
+
+/// A weight to adapt: its module name, shape [out, in], and how to load it as f32 (only called
+/// by the SVD inits, so a LoRA init never reads the base weights).
+public struct NamedWeight: Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var load: @Sendable () throws -> Tensor
+
+    public init(name: String, shape: [Int], load: @escaping @Sendable () throws -> Tensor) {
+        self.name = name
+        self.shape = shape
+        self.load = load
+    }
+}
+
+/// Reported after each module; the caller turns it into a progress bar with rate and ETA.
+public struct InitializationProgress: Sendable {
+    public var completed: Int
+    public var total: Int
+    public var module: String
+    /// Wall seconds this module took.
+    public var seconds: Double
+    /// True when its triplets came from the decomposition cache.
+    public var fromCache: Bool
+}
+
+/// Initialise one module (see Initialization.swift), through the cache for the SVD inits.
+public func initializeModule(_ weight: NamedWeight, settings: AdapterSettings, cache: DecompositionCache?,
+                             prefetch: Int = 0) throws -> (module: InitializedModule, fromCache: Bool) {
+    guard weight.shape.count == 2 else {
+        throw AdaptersError.unsupported("module '\(weight.name)': weight shape \(weight.shape) is not a matrix")
+    }
+    let (m, n) = (weight.shape[0], weight.shape[1])
+    try settings.checkRank(module: weight.name, rows: m, columns: n)
+    guard settings.initialization.usesSVD else {
+        return (try randomInitialization(module: weight.name, outFeatures: m, inFeatures: n, settings: settings), false)
+    }
+    let w = try weight.load()
+    precondition(w.shape == weight.shape, "module '\(weight.name)' loaded as \(w.shape), declared \(weight.shape)")
+    guard w.storage.allSatisfy({ $0.isFinite }) else { throw AdaptersError.nonFiniteWeight(module: weight.name) }
+    let positions = settings.initialization.selectedPositions(count: min(m, n), rank: settings.rank,
+                                                              seed: settings.seed(forModule: weight.name))
+    let (decomposition, hit) = try cachedPartialSVD(w, positions: positions, cache: cache, prefetch: prefetch)
+    return (svdInitialization(weight: w, triplets: decomposition.triplets, settings: settings), hit)
+}
+
+/// Initialise every module of the list in order, reporting after each. Parallelism across
+/// modules is the caller's choice (the SVD work itself already runs on BLAS threads).
+public func initializeModules(_ weights: [NamedWeight], settings: AdapterSettings, cache: DecompositionCache?,
+                              prefetch: Int = 0,
+                              progress: (InitializationProgress) -> Void = { _ in }) throws -> [(name: String, module: InitializedModule)] {
+    var result: [(name: String, module: InitializedModule)] = []
+    result.reserveCapacity(weights.count)
+    for (i, weight) in weights.enumerated() {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (module, hit) = try initializeModule(weight, settings: settings, cache: cache, prefetch: prefetch)
+        result.append((weight.name, module))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        progress(InitializationProgress(completed: i + 1, total: weights.count, module: weight.name,
+                                        seconds: seconds, fromCache: hit))
+    }
+    return result
+}
