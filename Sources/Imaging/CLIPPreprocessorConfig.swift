@@ -39,18 +39,18 @@ public struct CLIPPreprocessorConfig: Equatable, Sendable {
     public static func load(path: String) throws -> CLIPPreprocessorConfig {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ImagingError.invalidConfiguration(path: path, key: "-", reason: "no such file or folder")
+            throw ImagingError.invalidConfiguration(path: path, key: "", reason: "no such file or folder")
         }
         let file = isDirectory.boolValue ? (path as NSString).appendingPathComponent("preprocessor_config.json") : path
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ImagingError.invalidConfiguration(path: file, key: "-", reason: "missing or unreadable; a model folder needs preprocessor_config.json")
+            throw ImagingError.invalidConfiguration(path: file, key: "", reason: "missing or unreadable; a model folder needs preprocessor_config.json")
         }
         return try parse(data, path: file)
     }
 
     public static func parse(_ data: Data, path: String) throws -> CLIPPreprocessorConfig {
         guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
-            throw ImagingError.invalidConfiguration(path: path, key: "-", reason: "not a JSON object")
+            throw ImagingError.invalidConfiguration(path: path, key: "", reason: "not a JSON object")
         }
         let reader = KeyReader(json: json, path: path)
         var config = CLIPPreprocessorConfig()

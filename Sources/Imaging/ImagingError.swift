@@ -32,6 +32,8 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible {
             return "\(path): truncated \(format) file: \(reason). The file is incomplete; re-download it."
         case .tooLarge(let path, let reason):
             return "\(path): \(reason). Downscale the image before using it."
+        case .invalidConfiguration(let path, let key, let reason) where key.isEmpty:
+            return "\(path): \(reason)."
         case .invalidConfiguration(let path, let key, let reason):
             return "\(path): invalid preprocessor configuration key '\(key)': \(reason)."
         case .invalidArgument(let reason):
