@@ -72,6 +72,9 @@ struct ResampleWeights {
     var count: [Int]
     var weights: [Int32]
 
+    /// first[i], count[i] interleaved, for the kernels' inner loops.
+    var spans: [Int] { (0..<first.count).flatMap { [first[$0], count[$0]] } }
+
     /// Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box [0, inSize).
     init(inSize: Int, outSize: Int, filter: ResampleFilter) {
         let scale = Double(Float(inSize) - Float(0)) / Double(outSize)
@@ -138,28 +141,34 @@ extension RGBImage {
         let half = Int32(1 << (ResampleWeights.precisionBits - 1))
         var out = [UInt8](repeating: 0, count: rows.count * outWidth * 3)
         let inStride = width * 3
+        let spans = coefficients.spans
         pixels.withUnsafeBufferPointer { input in
             coefficients.weights.withUnsafeBufferPointer { weights in
-                out.withUnsafeMutableBufferPointer { output in
-                    let (inBase, outBase, kBase) = (input.baseAddress!, output.baseAddress!, weights.baseAddress!)
-                    parallelFor(rows.count, minimumChunk: 16) { chunk in
-                        for r in chunk {
-                            let line = inBase + (rows.lowerBound + r) * inStride
-                            let target = outBase + r * outWidth * 3
-                            for xx in 0..<outWidth {
-                                let k = kBase + xx * taps
-                                var p = line + coefficients.first[xx] * 3
-                                var (s0, s1, s2) = (half, half, half)
-                                for x in 0..<coefficients.count[xx] {
-                                    let w = k[x]
-                                    s0 &+= Int32(p[0]) &* w
-                                    s1 &+= Int32(p[1]) &* w
-                                    s2 &+= Int32(p[2]) &* w
-                                    p += 3
+                spans.withUnsafeBufferPointer { spanBuffer in
+                    out.withUnsafeMutableBufferPointer { output in
+                        let (inBase, outBase, kBase, span) = (input.baseAddress!, output.baseAddress!, weights.baseAddress!,
+                                                              spanBuffer.baseAddress!)
+                        parallelFor(rows.count, minimumChunk: 16) { chunk in
+                            for r in chunk {
+                                let line = inBase + (rows.lowerBound + r) * inStride
+                                var target = outBase + r * outWidth * 3
+                                for xx in 0..<outWidth {
+                                    var k = kBase + xx * taps
+                                    var p = line + span[2 * xx] * 3
+                                    var (s0, s1, s2) = (half, half, half)
+                                    for _ in 0..<span[2 * xx + 1] {
+                                        let w = k.pointee
+                                        s0 &+= Int32(p[0]) &* w
+                                        s1 &+= Int32(p[1]) &* w
+                                        s2 &+= Int32(p[2]) &* w
+                                        p += 3
+                                        k += 1
+                                    }
+                                    target[0] = clip8(s0)
+                                    target[1] = clip8(s1)
+                                    target[2] = clip8(s2)
+                                    target += 3
                                 }
-                                target[3 * xx] = clip8(s0)
-                                target[3 * xx + 1] = clip8(s1)
-                                target[3 * xx + 2] = clip8(s2)
                             }
                         }
                     }
