@@ -58,7 +58,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vlm-bench", dependencies: [
-            "TensorCore", "CLinearAlgebra", "Adapters",
+            "TensorCore", "CLinearAlgebra", "Adapters", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "vlm-eval", dependencies: [

@@ -5,5 +5,9 @@ struct VLMBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-bench",
         abstract: "Release-mode throughput benchmarks. Run with `swift run -c release vlm-bench ...`.",
-        subcommands: [GemmBenchmark.self, SVDBenchmark.self])
+        subcommands: [
+            GemmBenchmark.self,
+            ImagingBenchmark.self,
+            SVDBenchmark.self,
+        ])
 }

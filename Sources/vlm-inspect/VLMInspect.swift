@@ -5,5 +5,9 @@ struct VLMInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-inspect",
         abstract: "Diagnostics for checkpoints, images, tokenizers and models.",
-        subcommands: [InspectSafeTensors.self, InspectSVD.self])
+        subcommands: [
+            InspectSafeTensors.self,
+            InspectPreprocess.self,
+            InspectSVD.self,
+        ])
 }
