@@ -51,7 +51,7 @@ enum HumanAnswers {
             return synonyms[canonical] ?? []
         case .number:
             guard let value = Int(canonical), value < Words.numbers.count else { return [] }
-            return [Words.numbers[value], "\(canonical) shapes"]
+            return [Words.numbers[value], value == 1 ? "1 shape" : "\(canonical) shapes"]
         case .yesNo: return [canonical.capitalized]
         case .character:
             let upper = canonical.uppercased()
