@@ -66,6 +66,18 @@ enum ChoiceQuestions {
                           category: category, l2Category: l2, topic: topic)
     }
 
+    /// An item of `kind`, redrawing the scene until one supports it (reading needs a printed
+    /// character, relations two objects); after 50 tries it falls back to counting, which
+    /// every scene supports.
+    static func itemOfKind(_ kind: Int, optionCount: Int, first: Scene, sampler: SceneSampler, _ rng: inout SeededGenerator) -> (Scene, ChoiceItem) {
+        var scene = first
+        for attempt in 0... {
+            if let item = make(scene, kind: attempt < 50 ? kind : 5, optionCount: optionCount, &rng) { return (scene, item) }
+            scene = sampler.sample(&rng)
+        }
+        preconditionFailure("unreachable")
+    }
+
     /// A ScienceQA-style text-only problem: the context describes a drawing in words.
     static func textOnly(_ scene: Scene, _ rng: inout SeededGenerator) -> (hint: String, item: ChoiceItem) {
         let person = rng.pick(["Mia", "Leo", "Ava", "Noah", "Zoe", "Sam"])
@@ -101,11 +113,7 @@ extension WorldGenerator {
             var hint = "", item: ChoiceItem?
             if hasImage {
                 let optionCount = rng.int(in: 2...5)
-                item = ChoiceQuestions.make(scene, kind: rng.int(below: 6), optionCount: optionCount, &rng)
-                while item == nil {
-                    scene = sampler.sample(&rng)
-                    item = ChoiceQuestions.make(scene, kind: rng.int(below: 6), optionCount: optionCount, &rng)
-                }
+                (scene, item) = ChoiceQuestions.itemOfKind(rng.int(below: 6), optionCount: optionCount, first: scene, sampler: sampler, &rng)
                 if rng.chance(0.2) { hint = "Look at the picture." }
                 try writer.writeImage(scene, to: "eval/scienceqa/images/test/\(pid)/image.png", sceneSet: "scienceqa", sceneKey: pid)
             } else {
@@ -158,11 +166,8 @@ extension WorldGenerator {
             var rng = generator("mmbench", group)
             var scene = sampler.sample(&rng)
             let optionCount = [4, 4, 4, 3, 2][rng.int(below: 5)]
-            var item = ChoiceQuestions.make(scene, kind: rng.int(below: 6), optionCount: optionCount, &rng)
-            while item == nil {
-                scene = sampler.sample(&rng)
-                item = ChoiceQuestions.make(scene, kind: rng.int(below: 6), optionCount: optionCount, &rng)
-            }
+            let item: ChoiceItem?
+            (scene, item) = ChoiceQuestions.itemOfKind(rng.int(below: 6), optionCount: optionCount, first: scene, sampler: sampler, &rng)
             let image = try writer.encodedImage(scene, sceneSet: "mmbench", sceneKey: String(group)).base64EncodedString()
             let hint = rng.chance(0.3) ? "The image shows \(Words.numbers[scene.objects.count]) shape\(scene.objects.count == 1 ? "" : "s")." : ""
             // Circular evaluation: copy k presents the options rotated left by k (benchmarks.md section 9).
