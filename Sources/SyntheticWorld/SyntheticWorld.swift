@@ -1,1 +1,0 @@
-// SyntheticWorld: the built-in visual world (issue 9).
