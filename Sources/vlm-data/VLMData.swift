@@ -122,7 +122,7 @@ struct Generate: ParsableCommand {
             }
             if done > 0 { bar?.advance() }
         }
-        let encoder = StoredPNGEncoder()
+        let encoder = LibraryImageEncoder()
         if !encoder.canEncodeJPEG {
             FileHandle.standardError.write(Data("vlm-data: no JPEG encoder available; writing uncompressed PNGs (named .png) where the official layouts have JPEGs\n".utf8))
         }
@@ -149,7 +149,7 @@ struct Render: ParsableCommand {
     func run() throws {
         let scene = SceneSampler(configuration: try world.world()).sample(seed: seed)
         do {
-            let png = try StoredPNGEncoder().encodePNG(rgb: SceneRenderer.render(scene), width: scene.width, height: scene.height)
+            let png = try LibraryImageEncoder().encodePNG(rgb: SceneRenderer.render(scene), width: scene.width, height: scene.height)
             try png.write(to: URL(fileURLWithPath: output), options: .atomic)
             if let sceneJSON {
                 let encoder = JSONEncoder()
