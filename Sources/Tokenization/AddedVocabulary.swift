@@ -13,12 +13,17 @@ struct TextSplit {
 
 struct AddedTokenMatcher: Sendable {
     private let tokens: [(scalars: [Unicode.Scalar], spec: AddedTokenSpec)]
+    /// First UTF-8 bytes of the tokens: text without any of them has no match (the common case).
+    private let firstBytes: [Bool]
 
     init(_ specs: [AddedTokenSpec]) {
         // Longest first, so the first hit at a position is the leftmost-longest match.
         tokens = specs.filter { !$0.content.isEmpty }
             .map { (Array($0.content.unicodeScalars), $0) }
             .sorted { $0.scalars.count > $1.scalars.count }
+        var first = [Bool](repeating: false, count: 256)
+        for t in tokens { first[Int(t.spec.content.utf8.first!)] = true }
+        firstBytes = first
     }
 
     var isEmpty: Bool { tokens.isEmpty }
@@ -26,6 +31,10 @@ struct AddedTokenMatcher: Sendable {
     /// Splits `text` around the added tokens it contains (`AddedVocabulary::find_matches`).
     /// Empty pieces are dropped, as `PreTokenizedString::split` does.
     func split(_ text: String, startsInput: Bool) -> [TextSplit] {
+        if text.isEmpty { return [] }
+        if !text.utf8.contains(where: { firstBytes[Int($0)] }) {
+            return [TextSplit(text: text, tokenId: nil, startsInput: startsInput)]
+        }
         let s = Array(text.unicodeScalars)
         if tokens.isEmpty || s.isEmpty { return s.isEmpty ? [] : [TextSplit(text: text, tokenId: nil, startsInput: startsInput)] }
         var out: [TextSplit] = []

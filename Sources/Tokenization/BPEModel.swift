@@ -4,10 +4,12 @@
 struct BPEModel: Sendable {
     let vocab: [String: Int]
     let idToToken: [Int: String]
-    /// (left id, right id) packed into one key -> (rank, merged id).
-    private let merges: [UInt64: (rank: Int32, merged: Int32)]
+    /// (left id, right id) -> (rank as priority, merged id).
+    private let merges: PairTable
     /// Single-character vocabulary entries by scalar value, to avoid building a String per character.
     private let scalarIds: [UInt32: Int32]
+    /// The same for the Basic Multilingual Plane as a flat table (-1: not in the vocabulary).
+    private let bmpIds: [Int32]
     private let byteIds: [Int32]?          // the 256 `<0xNN>` ids when byte_fallback and all present
     let unkId: Int?
     let fuseUnk: Bool
@@ -25,8 +27,10 @@ struct BPEModel: Sendable {
         }
         idToToken = reverse
         scalarIds = scalars
-        var table: [UInt64: (rank: Int32, merged: Int32)] = [:]
-        table.reserveCapacity(spec.merges.count)
+        var bmp = [Int32](repeating: -1, count: 0x10000)
+        for (scalar, id) in scalars where scalar < 0x10000 { bmp[Int(scalar)] = id }
+        bmpIds = bmp
+        var table = PairTable(capacity: spec.merges.count)
         for (rank, (a, b)) in spec.merges.enumerated() {
             guard let ia = spec.vocab[a], let ib = spec.vocab[b] else {
                 throw TokenizationError.malformedJSON(path: path, reason: "merge \(rank) (\(a) \(b)) uses a token missing from model.vocab")
@@ -34,7 +38,7 @@ struct BPEModel: Sendable {
             guard let merged = spec.vocab[a + b] else {
                 throw TokenizationError.malformedJSON(path: path, reason: "merge \(rank) (\(a) \(b)) makes \(a + b), which is missing from model.vocab")
             }
-            table[BPEModel.key(Int32(ia), Int32(ib))] = (Int32(rank), Int32(merged))
+            table.set(Int32(ia), Int32(ib), MergeRule(priority: Double(rank), mergedId: Int32(merged)))
         }
         merges = table
         if spec.byteFallback {
@@ -73,7 +77,9 @@ struct BPEModel: Sendable {
         // An unknown run waiting to be emitted (fused when fuse_unk).
         var pendingUnk = false
         for scalar in word.unicodeScalars {
-            if let id = scalarIds[scalar.value] {
+            let known = scalar.value < 0x10000 ? bmpIds[Int(scalar.value)] : scalarIds[scalar.value] ?? -1
+            if known >= 0 {
+                let id = known
                 pendingUnk = false
                 symbols.append(id)
                 continue
@@ -88,10 +94,7 @@ struct BPEModel: Sendable {
             symbols.append(Int32(unk))
             pendingUnk = true
         }
-        let merged = mergeSymbols(symbols) { a, b in
-            guard let m = merges[BPEModel.key(a, b)] else { return nil }
-            return MergeRule(priority: Double(m.rank), mergedId: m.merged)
-        }
+        let merged = mergeSymbols(symbols) { a, b in merges.get(a, b) }
         for id in merged.ids { output.append(Int(id)) }
     }
 }

@@ -10,7 +10,7 @@ public struct SentencePieceModel: Sendable {
     /// CONTROL, UNKNOWN and BYTE pieces (`reserved_id_map_`).
     let reservedIds: [String: Int]
     private let scalarIds: [UInt32: Int32]
-    private let merges: [UInt64: MergeRule]
+    private let merges: PairTable
     private let userDefined: [[Unicode.Scalar]]
     private let byteIds: [Int]?
     private let hasUnused: Bool
@@ -71,7 +71,7 @@ public struct SentencePieceModel: Sendable {
             byteIds = nil
         }
         var scalars: [UInt32: Int32] = [:]
-        var table: [UInt64: MergeRule] = [:]
+        var entries: [(Int32, Int32, MergeRule)] = []
         for (piece, id) in normal {
             let s = Array(piece.unicodeScalars)
             if s.count == 1 { scalars[s[0].value] = Int32(id); continue }
@@ -79,10 +79,12 @@ public struct SentencePieceModel: Sendable {
             let rule = MergeRule(priority: -Double(proto.pieces[id].score), mergedId: Int32(id))
             for k in 1..<s.count {
                 guard let l = normal[SentencePieceModel.string(s[..<k])], let r = normal[SentencePieceModel.string(s[k...])] else { continue }
-                table[BPEModel.key(Int32(l), Int32(r))] = rule
+                entries.append((Int32(l), Int32(r), rule))
             }
         }
         scalarIds = scalars
+        var table = PairTable(capacity: entries.count)
+        for (l, r, rule) in entries { table.set(l, r, rule) }
         merges = table
     }
 
@@ -142,7 +144,7 @@ public struct SentencePieceModel: Sendable {
             symbolScalars.append(normalized[i...i])
             i += 1
         }
-        let merged = mergeSymbols(symbols, keepTree: hasUnused) { a, b in merges[BPEModel.key(a, b)] }
+        let merged = mergeSymbols(symbols, keepTree: hasUnused) { a, b in merges.get(a, b) }
         var ids: [Int] = []
         ids.reserveCapacity(merged.ids.count)
         var previousUnknown = false
