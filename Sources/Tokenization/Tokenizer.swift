@@ -96,8 +96,11 @@ public struct Tokenizer: Sendable {
     /// `model_max_length`; nil when the config gives none (or transformers' 1e30 "no limit").
     public var modelMaxLength: Int?
 
+    /// Reads the folder. `adjustConfig` changes tokenizer_config.json's settings before use, as
+    /// keyword arguments to `from_pretrained` do (e.g. `add_eos_token`).
     public static func load(directory: String, source: Source = .automatic,
-                            jsonSemantics: JSONSemantics = .transformers) throws -> Tokenizer {
+                            jsonSemantics: JSONSemantics = .transformers,
+                            adjustConfig: (inout TokenizerConfig) -> Void = { _ in }) throws -> Tokenizer {
         let folder = URL(fileURLWithPath: directory)
         let jsonPath = folder.appendingPathComponent("tokenizer.json").path
         let modelPath = folder.appendingPathComponent("tokenizer.model").path
@@ -106,6 +109,7 @@ public struct Tokenizer: Sendable {
         if let map = try readJSON(TokenizerConfig.self, at: folder.appendingPathComponent("special_tokens_map.json").path) {
             config.merge(specialTokensMap: map)
         }
+        adjustConfig(&config)
         let useJSON: Bool
         switch source {
         case .automatic:

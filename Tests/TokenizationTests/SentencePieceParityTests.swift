@@ -92,4 +92,22 @@ import Testing
             #expect(first == " " || first == "\u{2581}", "slow and fast differ on \(text.debugDescription)")
         }
     }
+
+    /// add_bos_token false / add_eos_token true from the config, on both backends.
+    @Test(arguments: [("vicuna", "encode_vicuna_eos.jsonl", Tokenizer.Source.tokenizerJSON),
+                      ("llava-original", "slow_nonlegacy_eos.jsonl", Tokenizer.Source.sentencePiece)])
+    func configBosEosSettings(folder: String, fixture: String, source: Tokenizer.Source) throws {
+        let tokenizer = try Tokenizer.load(directory: tokenizerFolder(folder), source: source) { config in
+            config.addBosToken = false
+            config.addEosToken = true
+        }
+        var bad = Mismatches()
+        let rows = try readJSONLines(fixture)
+        #expect(rows.count == 100)
+        for row in rows {
+            let text = try #require(string(row, "text"))
+            bad.check(tokenizer.encode(text), try #require(ints(row, "ids")), "ids of \(text.debugDescription)")
+        }
+        #expect(bad.count == 0, "\(bad.summary)")
+    }
 }
