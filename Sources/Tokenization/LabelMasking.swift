@@ -142,7 +142,8 @@ public struct LLaVAPreprocessor: Sendable {
         let totalLength = ids.filter { $0 != padTokenId }.count
         var current = 1
         pythonSliceAssign(&targets, 0, current)
-        for (i, round) in prompt.pythonSplit(template.sep2 ?? "").enumerated() {
+        let rounds = template.sep2.flatMap { $0.isEmpty ? nil : prompt.pythonSplit($0) } ?? [prompt]
+        for (i, round) in rounds.enumerated() {
             if round.isEmpty { break }
             let parts = round.pythonSplit(sep)
             if parts.count != 2 { break }
