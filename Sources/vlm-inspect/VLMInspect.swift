@@ -8,6 +8,8 @@ struct VLMInspect: ParsableCommand {
         subcommands: [
             InspectSafeTensors.self,
             InspectPreprocess.self,
+            InspectTokenize.self,
+            InspectTemplate.self,
             InspectSVD.self,
         ])
 }
