@@ -51,7 +51,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vlm-bench", dependencies: [
-            "TensorCore", "CLinearAlgebra",
+            "TensorCore", "CLinearAlgebra", "Architectures", "Layers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "vlm-eval", dependencies: [

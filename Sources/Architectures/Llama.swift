@@ -316,3 +316,31 @@ extension LlamaModel {
                           layers: layers, norm: norm, lmHead: lmHead)
     }
 }
+
+// MARK: - Random initialisation (benchmarks, tests)
+
+extension LlamaModel {
+    /// A model with f32 weights uniform in ±1/sqrt(fan_in) and unit norm weights.
+    public static func random(_ config: LlamaConfiguration, seed: UInt64, modulePrefix: String = "model.") -> LlamaModel {
+        var rng = SeededGenerator(seed: seed)
+        let (c, i, v) = (config.hiddenSize, config.intermediateSize, config.vocabularySize)
+        let (q, kv) = (config.headCount * config.headSize, config.kvHeadCount * config.headSize)
+        func linear(_ out: Int, _ inp: Int) -> Linear {
+            let bound = 1 / Float(inp).squareRoot()
+            return Linear(weight: rng.uniformTensor(shape: [out, inp], low: -bound, high: bound))
+        }
+        func norm() -> RMSNorm { RMSNorm(weight: Tensor(repeating: 1, shape: [c]), eps: config.rmsNormEps) }
+        let embedTokens = Embedding(weight: WeightMatrix(rng.uniformTensor(shape: [v, c], low: -1, high: 1)))
+        let layers = (0..<config.layerCount).map { _ in
+            LlamaDecoderLayer(
+                inputLayerNorm: norm(),
+                selfAttention: LlamaAttention(qProj: linear(q, c), kProj: linear(kv, c), vProj: linear(kv, c), oProj: linear(c, q),
+                                              geometry: config.geometry, rotary: RotaryLayer(headSize: config.headSize, theta: config.ropeTheta)),
+                postAttentionLayerNorm: norm(),
+                mlp: SwiGLUMLP(gate: linear(i, c), up: linear(i, c), down: linear(c, i)))
+        }
+        let lmHead = config.tieWordEmbeddings ? Linear(weight: embedTokens.weight) : linear(v, c)
+        return LlamaModel(configuration: config, modulePrefix: modulePrefix, embedTokens: embedTokens, layers: layers,
+                          norm: norm(), lmHead: lmHead)
+    }
+}

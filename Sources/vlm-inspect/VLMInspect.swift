@@ -5,5 +5,5 @@ struct VLMInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-inspect",
         abstract: "Diagnostics for checkpoints, images, tokenizers and models.",
-        subcommands: [InspectSafeTensors.self])
+        subcommands: [InspectSafeTensors.self, InspectForward.self])
 }
