@@ -66,10 +66,26 @@ public struct Linear: LinearTransform, @unchecked Sendable {
         precondition(x.lastDimension == inputs, "linear expects \(inputs) input features, got shape \(x.shape)")
         let rows = x.rowCount
         var out = [Float](unsafeUninitializedCapacity: rows * outputs) { buffer, initialized in
-            weight.withFloats { w in
-                x.storage.withUnsafeBufferPointer { px in
-                    sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
-                          a: px.baseAddress!, lda: inputs, b: w, ldb: inputs, c: buffer.baseAddress!, ldc: outputs)
+            x.storage.withUnsafeBufferPointer { px in
+                if weight.needsConversion {
+                    // Widen F16/BF16 weights a block of output rows at a time: the scratch stays
+                    // small (a 32000 x 4096 lm_head would need 0.5 GB at once) and cache-warm.
+                    let block = max(1, min(outputs, (1 << 22) / max(1, inputs)))
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * inputs)
+                    defer { scratch.deallocate() }
+                    for start in stride(from: 0, to: outputs, by: block) {
+                        let n = min(block, outputs - start)
+                        weight.convertRows(start..<(start + n), into: scratch)
+                        // y[:, start..<start+n] = x [T, in] W_block^T [in, n]
+                        sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: inputs,
+                              a: px.baseAddress!, lda: inputs, b: scratch, ldb: inputs,
+                              c: buffer.baseAddress! + start, ldc: outputs)
+                    }
+                } else {
+                    weight.withFloats { w in
+                        sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
+                              a: px.baseAddress!, lda: inputs, b: w, ldb: inputs, c: buffer.baseAddress!, ldc: outputs)
+                    }
                 }
             }
             initialized = rows * outputs

@@ -53,6 +53,22 @@ public struct WeightMatrix: @unchecked Sendable {
         return false
     }
 
+    /// The values as f32 in place, when no conversion is needed (owned, or mapped aligned F32).
+    public var directFloats: UnsafePointer<Float>? {
+        switch storage {
+        case .dense: return nil  // an Array's buffer is only valid inside withUnsafeBufferPointer
+        case let .mapped(base, type, _):
+            guard type == .f32, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 else { return nil }
+            return base.assumingMemoryBound(to: Float.self)
+        }
+    }
+
+    /// True when `withFloats` must convert (mapped F16/BF16 or unaligned F32).
+    public var needsConversion: Bool {
+        if case .dense = storage { return false }
+        return directFloats == nil
+    }
+
     /// Call `body` with all values as f32: in place when they are f32 and aligned, otherwise
     /// from a scratch buffer that lives for the duration of the call.
     public func withFloats<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {

@@ -13,7 +13,7 @@ struct ForwardBenchmark: ParsableCommand {
         commandName: "forward",
         abstract: "Tokens/s and GFLOP/s of LLaMA-shaped prefill and KV-cached decode, beside sgemm GFLOP/s.")
 
-    @Option(help: "Hidden sizes C (heads = C / 64, MLP width as LLaMA: 8C/3 rounded up to 256).")
+    @Option(parsing: .upToNextOption, help: "Hidden sizes C (heads = C / 64, MLP width as LLaMA: 8C/3 rounded up to 256).")
     var hiddenSizes: [Int] = [1024, 2048]
 
     @Option(help: "Decoder layers.")

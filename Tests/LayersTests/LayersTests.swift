@@ -116,3 +116,26 @@ struct LayersTests {
         }
     }
 }
+
+extension LayersTests {
+    /// Wide BF16 weights are widened in blocks of output rows; the product must not change.
+    @Test func blockwiseWideningOfAWideWeight() {
+        var rng = SeededGenerator(seed: 21)
+        let (outputs, inputs) = (2100, 2048)  // more than one block of 2^22 elements
+        var bits = [UInt16](repeating: 0, count: outputs * inputs)
+        var values = [Float](repeating: 0, count: outputs * inputs)
+        for i in 0..<bits.count {
+            bits[i] = floatToBF16Bits(rng.nextUniform(low: -1, high: 1))
+            values[i] = bf16BitsToFloat(bits[i])
+        }
+        final class Owner { let bits: [UInt16]; init(_ b: [UInt16]) { bits = b } }
+        let owner = Owner(bits)
+        let x = rng.normalTensor(shape: [2, inputs])
+        owner.bits.withUnsafeBytes { raw in
+            let mapped = Linear(weight: WeightMatrix(mapped: raw.baseAddress!, type: .bf16, shape: [outputs, inputs], owner: owner))
+            let dense = Linear(weight: Tensor(shape: [outputs, inputs], storage: values))
+            #expect(mapped.weight.needsConversion)
+            #expect(mapped.forward(x).maxAbsDifference(dense.forward(x)) < 1e-4)
+        }
+    }
+}
