@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
         .target(name: "Imaging", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: optimise),
         .target(name: "Tokenization", swiftSettings: optimise),
-        .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: optimise),
+        .target(name: "Layers", dependencies: ["TensorCore", "CLinearAlgebra"], swiftSettings: optimise),
         .target(name: "Adapters", dependencies: ["TensorCore", "SafeTensors", "Layers", "CLinearAlgebra"],
                 swiftSettings: optimise),
         .target(name: "Architectures", dependencies: ["TensorCore", "SafeTensors", "Layers", "Adapters"],

@@ -1,3 +1,4 @@
+import CLinearAlgebra
 import TensorCore
 
 // Linear layer y = x W^T + b (torch.nn.Linear), with W [out, in] frozen in its file dtype.
@@ -77,14 +78,12 @@ public struct Linear: LinearTransform, @unchecked Sendable {
                         let n = min(block, outputs - start)
                         weight.convertRows(start..<(start + n), into: scratch)
                         // y[:, start..<start+n] = x [T, in] W_block^T [in, n]
-                        sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: inputs,
-                              a: px.baseAddress!, lda: inputs, b: scratch, ldb: inputs,
-                              c: buffer.baseAddress! + start, ldc: outputs)
+                        product(px.baseAddress!, rows: rows, scratch, outputs: n, inputs: inputs,
+                                into: buffer.baseAddress! + start, outputStride: outputs)
                     }
                 } else {
                     weight.withFloats { w in
-                        sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
-                              a: px.baseAddress!, lda: inputs, b: w, ldb: inputs, c: buffer.baseAddress!, ldc: outputs)
+                        product(px.baseAddress!, rows: rows, w, outputs: outputs, inputs: inputs, into: buffer.baseAddress!)
                     }
                 }
             }
@@ -100,5 +99,19 @@ public struct Linear: LinearTransform, @unchecked Sendable {
         var shape = x.shape
         shape[shape.count - 1] = outputs
         return Tensor(shape: shape, storage: out)
+    }
+}
+
+/// y [rows, outputs] (row stride `outputStride`) = x [rows, inputs] W^T, W [outputs, inputs].
+/// One row goes to sgemv: OpenBLAS before 0.3.27 packs all of W for an M=1 sgemm, which
+/// doubles the memory traffic of token-by-token decoding.
+@inline(__always)
+private func product(_ x: UnsafePointer<Float>, rows: Int, _ w: UnsafePointer<Float>, outputs: Int, inputs: Int,
+                     into y: UnsafeMutablePointer<Float>, outputStride: Int? = nil) {
+    let ldc = outputStride ?? outputs
+    if rows == 1 && outputs > 0 && inputs > 0 {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(outputs), blasint(inputs), 1, w, blasint(inputs), x, 1, 0, y, 1)
+    } else {
+        sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs, c: y, ldc: ldc)
     }
 }
