@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
         .target(name: "Imaging", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: optimise),
         .target(name: "Tokenization", swiftSettings: optimise),
-        .target(name: "Layers", dependencies: ["TensorCore"], swiftSettings: optimise),
+        .target(name: "Layers", dependencies: ["TensorCore", "CLinearAlgebra"], swiftSettings: optimise),
         .target(name: "Adapters", dependencies: ["TensorCore", "SafeTensors", "Layers", "CLinearAlgebra"],
                 swiftSettings: optimise),
         .target(name: "Architectures", dependencies: ["TensorCore", "SafeTensors", "Layers", "Adapters"],
@@ -58,7 +58,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vlm-bench", dependencies: [
-            "TensorCore", "CLinearAlgebra", "Adapters", "Imaging",
+            "TensorCore", "CLinearAlgebra", "Adapters", "Imaging", "Architectures", "Layers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "vlm-eval", dependencies: [

@@ -7,6 +7,7 @@ struct VLMBench: ParsableCommand {
         abstract: "Release-mode throughput benchmarks. Run with `swift run -c release vlm-bench ...`.",
         subcommands: [
             GemmBenchmark.self,
+            ForwardBenchmark.self,
             ImagingBenchmark.self,
             SVDBenchmark.self,
         ])

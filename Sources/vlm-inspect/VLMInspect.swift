@@ -10,6 +10,7 @@ struct VLMInspect: ParsableCommand {
             InspectPreprocess.self,
             InspectTokenize.self,
             InspectTemplate.self,
+            InspectForward.self,
             InspectSVD.self,
         ])
 }

@@ -1,1 +1,0 @@
-// Decoding: see ../shared/DESIGN.md section 2 for what this module owns.

@@ -1,1 +1,0 @@
-// Layers: see ../shared/DESIGN.md section 2 for what this module owns.
