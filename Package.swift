@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "vlm-bench", targets: ["vlm-bench"]),
         .executable(name: "vlm-eval", targets: ["vlm-eval"]),
         .executable(name: "vlm-data", targets: ["vlm-data"]),
+        .executable(name: "vlm-chat", targets: ["vlm-chat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,7 +43,7 @@ let package = Package(
                 swiftSettings: optimise),
         .target(name: "Architectures", dependencies: ["TensorCore", "SafeTensors", "Layers", "Adapters"],
                 swiftSettings: optimise),
-        .target(name: "Decoding", dependencies: ["TensorCore", "Architectures", "Tokenization"],
+        .target(name: "Decoding", dependencies: ["TensorCore", "Architectures", "Tokenization", "Imaging"],
                 swiftSettings: optimise),
         .target(name: "Evaluators", swiftSettings: optimise),
         // The built-in synthetic visual world: scenes, rendering, instruction and benchmark data.
@@ -62,7 +63,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "vlm-eval", dependencies: [
-            "Evaluators", "TensorCore", "SafeTensors", "Imaging", "Tokenization", "Architectures", "Decoding",
+            "Evaluators", "TensorCore", "SafeTensors", "Imaging", "Tokenization", "Architectures", "Decoding", "CLISupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "vlm-chat", dependencies: [
+            "Decoding", "Architectures", "Adapters", "Imaging", "Tokenization", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -80,6 +85,8 @@ let package = Package(
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Layers", "TensorCore", "SafeTensors"]),
         .testTarget(name: "ArchitecturesTests", dependencies: ["Architectures", "Decoding", "Tokenization", "Imaging", "Layers", "Adapters", "TensorCore", "SafeTensors"]),
         .testTarget(name: "EvaluatorsTests", dependencies: ["Evaluators"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Evaluators", "Architectures", "Imaging", "Tokenization",
+                                                         "TensorCore", "SafeTensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "SyntheticWorldTests", dependencies: ["SyntheticWorld", "TensorCore"]),

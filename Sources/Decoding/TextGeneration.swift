@@ -49,7 +49,9 @@ public func generateText(_ model: LlamaModel, promptEmbeddings: Tensor, tokenize
     var tokens: [Int] = []
     var emitted = ""
     func finish(_ reason: GeneratedText.FinishReason, text: String) -> GeneratedText {
-        GeneratedText(text: options.strip ? pythonStripped(text) : text, tokens: tokens, finishReason: reason)
+        // flush what was held back (an incomplete byte run stays as the decoder renders it)
+        if text.count > emitted.count, text.hasPrefix(emitted) { onText(String(text.dropFirst(emitted.count))) }
+        return GeneratedText(text: options.strip ? pythonStripped(text) : text, tokens: tokens, finishReason: reason)
     }
     func newText() -> String {
         tokenizer.decode(tokens.filter { !options.stopTokens.contains($0) }, skipSpecialTokens: true)
