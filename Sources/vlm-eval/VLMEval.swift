@@ -24,6 +24,8 @@ struct VLMEval: ParsableCommand {
         commandName: "vlm-eval",
         abstract: "Generate answers for a benchmark and score them.",
         discussion: """
+        Generate answers with a model, then score them (answers are written line by line; a rerun resumes):
+          vlm-eval BENCH --model-path M [--adapter A] [--data-root D | --question-file Q --image-folder I] [--answers-file A.jsonl] [--num-chunks K --chunk-idx i]
         Score an existing answers file (LLaVA's answers .jsonl, from any tool):
           vlm-eval BENCH --score-only --answers-file A.jsonl [--question-file Q] [--annotation-file F | --annotation-dir D] [--split S] [--scores-file OUT.json]
         Paths left out follow LLaVA's playground/data/eval/<bench>/ layout under --data-root; see Evaluation/<bench>/README.md.
@@ -70,6 +72,7 @@ struct ScoringOptions: ParsableArguments {
 protocol BenchmarkCommand: ParsableCommand {
     static var benchmark: BenchmarkID { get }
     var options: ScoringOptions { get }
+    var generation: GenerationArguments { get }
 }
 
 extension BenchmarkCommand {
@@ -78,25 +81,47 @@ extension BenchmarkCommand {
     }
 
     func run() throws {
-        guard options.scoreOnly else {
-            throw ValidationFailure(message: "generation is not available yet in this build; pass --score-only with --answers-file")
-        }
-        guard let answersFile = options.answersFile else {
-            throw ValidationFailure(message: "--answers-file is required with --score-only")
+        var answersFile: String
+        var notes: [String] = []
+        if options.scoreOnly {
+            guard let file = options.answersFile else {
+                throw ValidationFailure(message: "--answers-file is required with --score-only")
+            }
+            answersFile = file
+        } else {
+            let outcome: GenerationOutcome
+            do {
+                outcome = try generateAnswers(Self.benchmark, scoring: options, generation: generation)
+            } catch let error as ValidationFailure {
+                throw error
+            } catch let error as CustomStringConvertible {
+                throw ValidationFailure(message: error.description)
+            }
+            answersFile = outcome.answersFile
+            notes = outcome.protocolNotes
+            guard outcome.complete, !generation.noScore else {
+                let why = generation.noScore ? "--no-score" : "the run answered part of the questions (--limit or one of several chunks); run again to resume, or merge the chunks and use --score-only"
+                print("answers: \(answersFile) (not scored: \(why))")
+                return
+            }
         }
         guard let rules = MMBenchRules(rawValue: options.mmbenchRules) else {
             throw ValidationFailure(message: "--mmbench-rules must be one of \(MMBenchRules.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let request = ScoringRequest(benchmark: Self.benchmark, answersFile: answersFile, questionFile: options.questionFile,
+        // VQAv2 scores against the official questions JSON, not the LLaVA .jsonl it generates from.
+        let scoringQuestionFile = !options.scoreOnly && Self.benchmark == .vqav2 ? nil : options.questionFile
+        let request = ScoringRequest(benchmark: Self.benchmark, answersFile: answersFile, questionFile: scoringQuestionFile,
                                      annotationFile: options.annotationFile, annotationDir: options.annotationDir,
                                      split: options.split, dataRoot: options.dataRoot, uploadFile: options.uploadFile,
                                      mmbenchRules: rules, latexParse: options.latexParse)
         do {
-            let report = try score(request)
+            var report = try score(request)
+            report.notes += notes
+            let scoresFile = options.scoresFile ?? (options.scoreOnly ? nil : (answersFile.hasSuffix(".jsonl") ? String(answersFile.dropLast(6)) : answersFile) + "_scores.json")
             if !report.missingIDs.isEmpty {
                 FileHandle.standardError.write(Data("warning: \(report.missingIDs.count) question(s) have no answer; scored as the official script does (see notes in the score JSON)\n".utf8))
             }
-            if let path = options.scoresFile {
+            if let path = scoresFile {
                 try report.json.write(to: path)
                 let value = report.headlineValue.map { String(format: "%.2f", $0) } ?? "n/a (server-scored split)"
                 print("\(Self.benchmark.rawValue) \(report.split): \(report.headlineName) = \(value)  (n = \(report.n)) -> \(path)")
@@ -125,84 +150,101 @@ struct VQAv2Command: BenchmarkCommand {
     static let benchmark = BenchmarkID.vqav2
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct GQACommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.gqa
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct VizWizCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.vizwiz
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct SQACommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.sqa
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct TextVQACommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.textvqa
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct POPECommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.pope
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct MMBenchCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.mmbench
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct BoolQCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.boolq
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct PIQACommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.piqa
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct SIQACommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.siqa
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct HellaSwagCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.hellaswag
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct WinoGrandeCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.winogrande
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct ARCEasyCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.arcE
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct ARCChallengeCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.arcC
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct OBQACommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.obqa
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct GSM8KCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.gsm8k
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }
 struct MATHCommand: BenchmarkCommand {
     static let benchmark = BenchmarkID.math
     static let configuration = makeConfiguration()
     @OptionGroup var options: ScoringOptions
+    @OptionGroup var generation: GenerationArguments
 }

@@ -1,0 +1,136 @@
+import ArgumentParser
+import CLISupport
+import Decoding
+import Evaluators
+import Foundation
+import Imaging
+
+// `vlm-eval BENCH` generation: the benchmark's questions (Evaluators.GenerationTasks) through a
+// VLMSession, answers written line by line (resumable), LLaVA's chunking, a progress bar.
+
+struct GenerationArguments: ParsableArguments {
+    @Option(name: [.customLong("model-path"), .customLong("model")], help: "Model folder (llava-hf, haotian-liu/LLaVA or LlamaForCausalLM) to generate answers with.")
+    var modelPath: String?
+
+    @Option(help: "A PEFT LoRA adapter folder to apply (with residual_weights.safetensors for PiSSA/MiLoRA residual bases).")
+    var adapter: String?
+
+    @Flag(help: "Merge the adapter into the base weights before generating.")
+    var mergeAdapter = false
+
+    @Option(help: "The image folder (default: the benchmark's folder under --data-root, see Evaluation/<bench>/README.md).")
+    var imageFolder: String?
+
+    @Option(help: "Split the questions into this many consecutive chunks (LLaVA's --num-chunks).")
+    var numChunks = 1
+
+    @Option(help: "Which chunk to answer, 0-based (LLaVA's --chunk-idx).")
+    var chunkIdx = 0
+
+    @Option(help: "Override the benchmark's max_new_tokens (128 for the model_vqa_loader benchmarks, 1024 SQA/MMBench/GSM8K, 2048 MATH, 32 commonsense).")
+    var maxNewTokens: Int?
+
+    @Option(help: "0 = greedy (the protocol); above 0 samples, seeded by --seed.")
+    var temperature: Float = 0
+
+    @Option(help: "Nucleus sampling mass with --temperature > 0.")
+    var topP: Float?
+
+    @Option(help: "Seed for sampling and for the answers' answer_id.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Conversation template for the image benchmarks.")
+    var convMode = "vicuna_v1"
+
+    @Option(help: "pad or original. Default: the model's image_aspect_ratio (pad for LLaVA-1.5); SQA: original, as the LLaVA-1.5 release-era script ran it.")
+    var imageAspectRatio: String?
+
+    @Option(help: "Answer at most this many new questions, then stop (a later run resumes).")
+    var limit: Int?
+
+    @Flag(help: "Generate only; do not score.")
+    var noScore = false
+}
+
+struct GenerationOutcome {
+    var answersFile: String
+    /// False when the run stopped early (--limit) or answered one chunk of several.
+    var complete: Bool
+    var protocolNotes: [String]
+}
+
+func generateAnswers(_ benchmark: BenchmarkID, scoring: ScoringOptions, generation g: GenerationArguments) throws -> GenerationOutcome {
+    guard let modelPath = g.modelPath else {
+        throw ValidationFailure(message: "--model-path is required to generate answers (or pass --score-only with --answers-file)")
+    }
+    guard g.numChunks >= 1, (0..<g.numChunks).contains(g.chunkIdx) else {
+        throw ValidationFailure(message: "--chunk-idx must lie in 0..<--num-chunks (got \(g.chunkIdx) of \(g.numChunks))")
+    }
+    if let limit = g.limit, limit < 0 { throw ValidationFailure(message: "--limit must be >= 0") }
+    var aspectOverride: ImageAspectRatio?
+    if let name = g.imageAspectRatio {
+        guard let ratio = ImageAspectRatio(rawValue: name) else { throw ValidationFailure(message: "--image-aspect-ratio must be pad or original") }
+        aspectOverride = ratio
+    }
+    let root = URL(fileURLWithPath: scoring.dataRoot).appendingPathComponent(benchmark.folder)
+    let questionFile = scoring.questionFile ?? root.appendingPathComponent(benchmark.defaultGenerationQuestionFile(split: scoring.split)).path
+    let imageFolder = g.imageFolder ?? benchmark.defaultImageFolder(split: scoring.split).map { root.appendingPathComponent($0).path }
+    let all = try GenerationTasks.items(for: benchmark, questionFile: questionFile, imageFolder: imageFolder)
+    guard !all.isEmpty else { throw ValidationFailure(message: "\(questionFile) has no questions") }
+    let items = GenerationTasks.chunk(all, count: g.numChunks, index: g.chunkIdx)
+
+    let session = try VLMSession.load(modelPath: modelPath, options: SessionOptions(
+        adapterPath: g.adapter, mergeAdapter: g.mergeAdapter, imageAspectRatio: aspectOverride, conversationTemplate: g.convMode))
+    if benchmark.needsImages && !session.hasVision {
+        throw ValidationFailure(message: "\(benchmark.rawValue) asks about images but \(modelPath) is a text-only model")
+    }
+    let spec = benchmark.generationProtocol
+    let aspect = aspectOverride ?? (spec.padImages ? session.imageAspectRatio : .original)
+    let split = scoring.split ?? benchmark.splits[0]
+    let answersFile = scoring.answersFile ?? root.appendingPathComponent("answers").appendingPathComponent(split)
+        .appendingPathComponent(g.numChunks > 1 ? "\(session.modelID)/\(g.numChunks)_\(g.chunkIdx).jsonl" : "\(session.modelID).jsonl").path
+    let writer = try AnswersWriter(path: answersFile, seed: g.seed ^ (benchmark.rawValue + "/" + session.modelID).hashValueStable)
+    let pending = items.filter { !writer.answered.contains($0.questionID) }
+    let todo = g.limit.map { Array(pending.prefix($0)) } ?? pending
+    var options = GenerationOptions(maxNewTokens: g.maxNewTokens ?? spec.maxNewTokens,
+                                    sampling: SamplingSettings(temperature: g.temperature, topP: g.topP, seed: g.seed),
+                                    stopTokens: spec.stopAtEOS ? session.stopTokens : [], stopStrings: spec.stopStrings, strip: spec.strip)
+    if options.maxNewTokens < 1 { throw ValidationFailure(message: "--max-new-tokens must be at least 1") }
+
+    FileHandle.standardError.write(Data("\(benchmark.rawValue): \(items.count) question(s) in this chunk, \(items.count - pending.count) already answered in \(answersFile)\n".utf8))
+    let bar = ProgressBar(label: benchmark.rawValue, total: items.count, unit: "q", alreadyCompleted: items.count - pending.count)
+    var tokens = 0
+    for item in todo {
+        let image = try item.image.map { source -> RGBImage in
+            do {
+                switch source {
+                case let .file(path): return try ImageDecoder.decode(path: path)
+                case let .data(data, name): return try ImageDecoder.decode(data: data, name: name)
+                }
+            } catch let error as ImagingError {
+                throw ValidationFailure(message: "question \(item.questionID): \(error.description)")
+            }
+        }
+        let prompt = spec.style == .conversation ? session.conversationPrompt(question: item.userText, hasImage: image != nil) : item.userText
+        if !g.temperature.isZero { options.sampling.seed = g.seed &+ UInt64(bitPattern: Int64(truncatingIfNeeded: item.questionID.description.hashValueStable)) }
+        let result = try session.generate(prompt: prompt, images: image.map { [$0] } ?? [], options: options, aspectRatio: aspect)
+        let text = spec.cutAtResponseMarker ? GenerationTasks.commonsenseOutput(result.text) : result.text
+        try writer.write(item, text: text, modelID: session.modelID)
+        tokens += result.tokens.count
+        bar.advance(fields: [("tokens", String(tokens))])
+    }
+    var notes: [String] = ["generation: \(spec.source); max_new_tokens \(options.maxNewTokens); images \(aspect.rawValue)"]
+    if spec.officialBeams > 1 { notes.append("the official protocol decodes with \(spec.officialBeams)-beam search; these answers are greedy (unofficial)") }
+    if !g.temperature.isZero { notes.append("sampled with temperature \(g.temperature) (the protocol is greedy; unofficial)") }
+    let complete = items.allSatisfy { writer.answered.contains($0.questionID) } && g.numChunks == 1
+    return GenerationOutcome(answersFile: answersFile, complete: complete, protocolNotes: notes)
+}
+
+extension String {
+    /// FNV-1a of the UTF-8 bytes: stable across runs (Swift's hashValue is seeded per process).
+    var hashValueStable: UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return hash
+    }
+}
