@@ -80,37 +80,48 @@ public struct VLMSession: @unchecked Sendable {
             case var .llama(llama): try llama.applyAdapter(folder: adapter, mode: mode); model = .llama(llama)
             }
         }
-        let tokenizerFolder = options.tokenizerPath ?? modelPath
-        var source = options.tokenizerSource ?? .automatic
-        if options.tokenizerSource == nil, FileManager.default.fileExists(atPath: tokenizerFolder + "/tokenizer.model") {
-            if case let .llava(llava) = model, llava.layout == .huggingFace {} else { source = .sentencePiece }
-        }
-        let tokenizer = try Tokenizer.load(directory: tokenizerFolder, source: source)
+        let tokenizer = try loadTokenizer(folder: options.tokenizerPath ?? modelPath, for: model, source: options.tokenizerSource)
         var preprocessor: CLIPPreprocessor?
         var preprocessorSource: String?
         var aspect = options.imageAspectRatio ?? .pad
         if case let .llava(llava) = model {
-            let file = llava.preprocessorFolder + "/preprocessor_config.json"
-            if FileManager.default.fileExists(atPath: file) {
-                preprocessor = CLIPPreprocessor(config: try CLIPPreprocessorConfig.load(path: file))
-                preprocessorSource = file
-            } else {
-                // CLIPImageProcessor's defaults at the tower's resolution
-                var config = CLIPPreprocessorConfig()
-                let side = llava.visionTower.configuration.imageSize
-                config.size = .shortestEdge(side)
-                (config.cropHeight, config.cropWidth) = (side, side)
-                preprocessor = CLIPPreprocessor(config: config)
-                preprocessorSource = "CLIP defaults at \(side) px (no preprocessor_config.json in \(llava.preprocessorFolder))"
-            }
-            // LLaVA-1.5 pads ("pad"); an original-layout config may say otherwise.
-            if options.imageAspectRatio == nil, let ratio = llava.imageAspectRatio {
-                aspect = ratio == "pad" ? .pad : .original
-            }
+            (preprocessor, preprocessorSource) = try imagePreprocessor(for: llava)
+            if options.imageAspectRatio == nil { aspect = defaultAspectRatio(for: llava) }
         }
         let name = modelName(options.adapterPath ?? modelPath)
         return VLMSession(model: model, tokenizer: tokenizer, template: template, preprocessor: preprocessor,
                           preprocessorSource: preprocessorSource, imageAspectRatio: aspect, modelPath: modelPath, modelID: name)
+    }
+
+    /// The tokenizer of a model folder. nil source: tokenizer.model (the slow tokenizer LLaVA
+    /// loads with use_fast=False) when present, except for llava-hf folders; else tokenizer.json.
+    public static func loadTokenizer(folder: String, for model: SessionModel, source: Tokenizer.Source? = nil) throws -> Tokenizer {
+        var chosen = source ?? .automatic
+        if source == nil, FileManager.default.fileExists(atPath: folder + "/tokenizer.model") {
+            if case let .llava(llava) = model, llava.layout == .huggingFace {} else { chosen = .sentencePiece }
+        }
+        return try Tokenizer.load(directory: folder, source: chosen)
+    }
+
+    /// The CLIP preprocessing of a LLaVA model: its preprocessor_config.json (llava-hf: the model
+    /// folder; original layout: the CLIP folder), else CLIPImageProcessor's defaults at the
+    /// tower's resolution. Returns the preprocessor and where its config came from.
+    public static func imagePreprocessor(for llava: LlavaModel) throws -> (CLIPPreprocessor, String) {
+        let file = llava.preprocessorFolder + "/preprocessor_config.json"
+        if FileManager.default.fileExists(atPath: file) {
+            return (CLIPPreprocessor(config: try CLIPPreprocessorConfig.load(path: file)), file)
+        }
+        var config = CLIPPreprocessorConfig()
+        let side = llava.visionTower.configuration.imageSize
+        config.size = .shortestEdge(side)
+        (config.cropHeight, config.cropWidth) = (side, side)
+        return (CLIPPreprocessor(config: config), "CLIP defaults at \(side) px (no preprocessor_config.json in \(llava.preprocessorFolder))")
+    }
+
+    /// LLaVA-1.5 pads ("pad"); an original-layout config may say otherwise.
+    public static func defaultAspectRatio(for llava: LlavaModel) -> ImageAspectRatio {
+        guard let ratio = llava.imageAspectRatio else { return .pad }
+        return ratio == "pad" ? .pad : .original
     }
 
     /// LLaVA's get_model_name_from_path.

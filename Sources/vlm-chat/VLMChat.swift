@@ -79,7 +79,9 @@ struct VLMChat: ParsableCommand {
             } else {
                 try interactive(session, picture: picture, options: options)
             }
-        } catch let error as CustomStringConvertible where !(error is ExitCode) && !(error is ValidationError) {
+        } catch let error as ValidationFailure {
+            throw error
+        } catch let error as CustomStringConvertible {
             throw ValidationFailure(message: error.description)
         }
     }
