@@ -184,20 +184,35 @@ public struct VLMSession: @unchecked Sendable {
     /// Generates from prompt ids (with -200 placeholders).
     public func generate(ids: [Int], images: [RGBImage] = [], options: GenerationOptions,
                          aspectRatio: ImageAspectRatio? = nil, onText: (String) -> Void = { _ in }) throws -> GeneratedText {
+        let embeddings = try promptEmbeddings(ids: ids, images: images, aspectRatio: aspectRatio)
+        return try generateText(model.language, promptEmbeddings: embeddings, tokenizer: tokenizer, options: options, onText: onText)
+    }
+
+    /// Beam search without EOS stopping (the LLM-Adapters protocol): the best beam's text,
+    /// special tokens skipped, stripped when `strip`.
+    public func beamSearch(prompt: String, images: [RGBImage] = [], beams: Int, maxNewTokens: Int, strip: Bool = true,
+                           aspectRatio: ImageAspectRatio? = nil) throws -> GeneratedText {
+        let ids = promptIds(prompt)
+        let embeddings = try promptEmbeddings(ids: ids, images: images, aspectRatio: aspectRatio)
+        let tokens = try Decoding.beamSearch(model.language, promptEmbeddings: embeddings, beams: beams, maxNewTokens: maxNewTokens)
+        let text = tokenizer.decode(tokens, skipSpecialTokens: true)
+        return GeneratedText(text: strip ? pythonStripped(text) : text, tokens: tokens, finishReason: .maxNewTokens)
+    }
+
+    /// Prompt embeddings [L, C] with each image's features spliced in at its -200.
+    public func promptEmbeddings(ids: [Int], images: [RGBImage], aspectRatio: ImageAspectRatio? = nil) throws -> Tensor {
         let placeholders = ids.filter { $0 == LLaVAConstants.imageTokenIndex }.count
         guard placeholders == images.count else {
             throw GenerationError.imageCountMismatch(placeholders: placeholders, images: images.count)
         }
-        let embeddings: Tensor
         switch model {
         case let .llava(llava):
             let features = try images.map { try llava.encodeImage(try pixels($0, aspectRatio: aspectRatio)).features }
-            embeddings = try llava.embed(ids: ids, imageFeatures: features)
+            return try llava.embed(ids: ids, imageFeatures: features)
         case let .llama(llama):
             guard images.isEmpty else { throw GenerationError.imagesNeedVisionModel(path: modelPath) }
-            embeddings = try llama.embed(ids)
+            return try llama.embed(ids)
         }
-        return try generateText(model.language, promptEmbeddings: embeddings, tokenizer: tokenizer, options: options, onText: onText)
     }
 
     /// One question about an optional image, as LLaVA's eval scripts ask it: greedy unless

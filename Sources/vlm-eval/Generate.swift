@@ -39,6 +39,9 @@ struct GenerationArguments: ParsableArguments {
     @Option(help: "Seed for sampling and for the answers' answer_id.")
     var seed: UInt64 = 0
 
+    @Option(help: "Beam count; default: the protocol's (4 for the commonsense tasks, as LLM-Adapters decodes, else 1 = greedy).")
+    var numBeams: Int?
+
     @Option(help: "Conversation template for the image benchmarks.")
     var convMode = "vicuna_v1"
 
@@ -97,8 +100,20 @@ func generateAnswers(_ benchmark: BenchmarkID, scoring: ScoringOptions, generati
                                     stopTokens: spec.stopAtEOS ? session.stopTokens : [], stopStrings: spec.stopStrings, strip: spec.strip)
     if options.maxNewTokens < 1 { throw ValidationFailure(message: "--max-new-tokens must be at least 1") }
 
+    let record = ResolvedGeneration(benchmark: benchmark.rawValue, split: split, model_path: modelPath, adapter: g.adapter,
+                                    merge_adapter: g.mergeAdapter, question_file: questionFile, image_folder: imageFolder,
+                                    answers_file: answersFile, num_chunks: g.numChunks, chunk_idx: g.chunkIdx,
+                                    max_new_tokens: options.maxNewTokens, temperature: g.temperature, top_p: g.topP, seed: g.seed,
+                                    num_beams: g.numBeams ?? spec.officialBeams, conv_mode: g.convMode,
+                                    image_aspect_ratio: aspect.rawValue, model_id: session.modelID, protocol: spec.source)
+    let answersURL = URL(fileURLWithPath: answersFile)
+    try? RunRecord.write(record, to: answersURL.deletingLastPathComponent().path,
+                         fileName: answersURL.deletingPathExtension().lastPathComponent + "_run_config.json")
     FileHandle.standardError.write(Data("\(benchmark.rawValue): \(items.count) question(s) in this chunk, \(items.count - pending.count) already answered in \(answersFile)\n".utf8))
     let bar = ProgressBar(label: benchmark.rawValue, total: items.count, unit: "q", alreadyCompleted: items.count - pending.count)
+    let beams = g.numBeams ?? spec.officialBeams
+    guard beams >= 1 else { throw ValidationFailure(message: "--num-beams must be at least 1") }
+    if beams > 1 && !g.temperature.isZero { throw ValidationFailure(message: "--num-beams > 1 is beam search; it takes no --temperature") }
     var tokens = 0
     for item in todo {
         let image = try item.image.map { source -> RGBImage in
@@ -113,17 +128,39 @@ func generateAnswers(_ benchmark: BenchmarkID, scoring: ScoringOptions, generati
         }
         let prompt = spec.style == .conversation ? session.conversationPrompt(question: item.userText, hasImage: image != nil) : item.userText
         if !g.temperature.isZero { options.sampling.seed = g.seed &+ UInt64(bitPattern: Int64(truncatingIfNeeded: item.questionID.description.hashValueStable)) }
-        let result = try session.generate(prompt: prompt, images: image.map { [$0] } ?? [], options: options, aspectRatio: aspect)
+        let images = image.map { [$0] } ?? []
+        let result = beams > 1
+            ? try session.beamSearch(prompt: prompt, images: images, beams: beams, maxNewTokens: options.maxNewTokens, strip: spec.strip, aspectRatio: aspect)
+            : try session.generate(prompt: prompt, images: images, options: options, aspectRatio: aspect)
         let text = spec.cutAtResponseMarker ? GenerationTasks.commonsenseOutput(result.text) : result.text
         try writer.write(item, text: text, modelID: session.modelID)
         tokens += result.tokens.count
         bar.advance(fields: [("tokens", String(tokens))])
     }
     var notes: [String] = ["generation: \(spec.source); max_new_tokens \(options.maxNewTokens); images \(aspect.rawValue)"]
-    if spec.officialBeams > 1 { notes.append("the official protocol decodes with \(spec.officialBeams)-beam search; these answers are greedy (unofficial)") }
+    notes[0] += beams > 1 ? "; \(beams)-beam search without EOS stopping" : "; greedy"
+    if beams != spec.officialBeams {
+        notes.append("the official protocol decodes with \(spec.officialBeams == 1 ? "greedy search" : "\(spec.officialBeams)-beam search"); these answers used \(beams == 1 ? "greedy search" : "\(beams) beams") (unofficial)")
+    }
     if !g.temperature.isZero { notes.append("sampled with temperature \(g.temperature) (the protocol is greedy; unofficial)") }
     let complete = items.allSatisfy { writer.answered.contains($0.questionID) } && g.numChunks == 1
     return GenerationOutcome(answersFile: answersFile, complete: complete, protocolNotes: notes)
+}
+
+/// The resolved settings of a generation run, written beside its answers.
+struct ResolvedGeneration: Encodable {
+    var benchmark, split, model_path: String
+    var adapter: String?
+    var merge_adapter: Bool
+    var question_file: String
+    var image_folder: String?
+    var answers_file: String
+    var num_chunks, chunk_idx, max_new_tokens: Int
+    var temperature: Float
+    var top_p: Float?
+    var seed: UInt64
+    var num_beams: Int
+    var conv_mode, image_aspect_ratio, model_id, `protocol`: String
 }
 
 extension String {

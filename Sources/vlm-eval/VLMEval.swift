@@ -38,7 +38,7 @@ struct ScoringOptions: ParsableArguments {
     @Flag(help: "Score an existing answers file; do not generate.")
     var scoreOnly = false
 
-    @Option(help: "The answers .jsonl to score (one JSON object per line with question_id and text).")
+    @Option(help: "The answers .jsonl: written by generation (default <data-root>/<bench>/answers/<split>/<model>.jsonl; an existing one is resumed), read by scoring.")
     var answersFile: String?
 
     @Option(help: "The benchmark's question file (default: under --data-root, see Evaluation/<bench>/README.md).")
@@ -56,7 +56,7 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "Root of LLaVA's eval layout (playground/data/eval); default paths are <data-root>/<bench>/...")
     var dataRoot = "playground/data/eval"
 
-    @Option(name: [.customLong("scores-file"), .customLong("output")], help: "Where to write the score JSON (default: print it).")
+    @Option(name: [.customLong("scores-file"), .customLong("output")], help: "Where to write the score JSON (default: beside the answers after generation; printed with --score-only).")
     var scoresFile: String?
 
     @Option(help: "Where to write the server upload file (VQAv2 test-dev/test, VizWiz test).")

@@ -21,15 +21,22 @@ enum InferenceFixtures {
         var text: String
     }
 
+    struct BeamCase: Decodable {
+        var prompt: String
+        var ids: [Int]
+        var beam_ids: [Int]
+    }
+
     struct Cases: Decodable {
         var max_new_tokens: Int
         var cases: [Case]
+        var beam_cases: [BeamCase]?
     }
 
     static let cases: Cases = {
         // A missing fixture is a broken checkout, not user input.
         let data = (try? Data(contentsOf: URL(fileURLWithPath: path("cases.json")))) ?? Data()
-        return (try? JSONDecoder().decode(Cases.self, from: data)) ?? Cases(max_new_tokens: 0, cases: [])
+        return (try? JSONDecoder().decode(Cases.self, from: data)) ?? Cases(max_new_tokens: 0, cases: [], beam_cases: nil)
     }()
 
     static func temporaryFolder(_ tag: String) -> String {

@@ -86,3 +86,15 @@ func sessionAnswersAsLLaVAsEvalScripts(layout: String) throws {
     #expect(VLMSession.modelName("/runs/llava-milora/checkpoint-500") == "llava-milora_checkpoint-500")
     #expect(VLMSession.modelName("/models/llava-v1.5-7b/") == "llava-v1.5-7b")
 }
+
+@Test func beamSearchMatchesTransformers() throws {
+    // transformers' generate(num_beams=4, eos_token_id=None) on LLM-Adapters prompts (cases.json)
+    let session = try VLMSession.load(modelPath: InferenceFixtures.path("llava-hf"))
+    let cases = InferenceFixtures.cases.beam_cases ?? []
+    #expect(cases.count == 2)
+    for c in cases {
+        #expect(session.promptIds(c.prompt) == c.ids)
+        let result = try session.beamSearch(prompt: c.prompt, beams: 4, maxNewTokens: c.beam_ids.count)
+        #expect(result.tokens == c.beam_ids)
+    }
+}

@@ -53,7 +53,7 @@ public struct GenerationProtocol: Sendable, Equatable {
     public var strip = true
     /// LLM-Adapters keeps the part of the decoded text before a "### Response:" it generates.
     public var cutAtResponseMarker = false
-    /// The official number of beams (only 1 is implemented; the score JSON says so otherwise).
+    /// The official number of beams (LLM-Adapters: 4, with no EOS stopping).
     public var officialBeams = 1
     public var source: String
 
