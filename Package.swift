@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Layers", "TensorCore", "SafeTensors"]),
         .testTarget(name: "ArchitecturesTests", dependencies: ["Architectures", "Decoding", "Tokenization", "Imaging", "Layers", "Adapters", "TensorCore", "SafeTensors"]),
         .testTarget(name: "EvaluatorsTests", dependencies: ["Evaluators"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors", "Tokenization"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "SyntheticWorldTests", dependencies: ["SyntheticWorld", "TensorCore"]),
     ],
