@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "EvaluatorsTests", dependencies: ["Evaluators"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Evaluators", "Architectures", "Imaging", "Tokenization",
                                                          "TensorCore", "SafeTensors"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors", "Tokenization"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "SyntheticWorldTests", dependencies: ["SyntheticWorld", "TensorCore"]),
     ],
