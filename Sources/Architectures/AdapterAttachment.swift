@@ -60,7 +60,7 @@ extension AdapterHost {
         Dictionary(namedLinears.map { (TargetModules.canonicalModuleName($0.name), $0.path) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Reads a PEFT LoRA folder (and its residual file, if any) and applies it.
+    /// Reads a PEFT LoRA folder (and its residual file and projector weights, if any) and applies it.
     /// Returns the adapter set that was applied.
     @discardableResult
     public mutating func applyAdapter(folder: String, mode: AdapterApplicationMode = .attach) throws -> AdapterSet {
@@ -68,6 +68,12 @@ extension AdapterHost {
         let residualPath = (folder as NSString).appendingPathComponent(residualWeightsFileName)
         let residuals = FileManager.default.fileExists(atPath: residualPath) ? try readResidualWeights(residualPath) : [:]
         try applyAdapters(set, residuals: residuals, mode: mode)
+        // A LLaVA LoRA run also trains the projector (LLaVA's non_lora_trainables).
+        let projectorPath = (folder as NSString).appendingPathComponent(projectorWeightsFileName)
+        if FileManager.default.fileExists(atPath: projectorPath), var llava = self as? LlavaModel {
+            try llava.loadProjector(from: projectorPath)
+            self = llava as! Self
+        }
         return set
     }
 
