@@ -93,8 +93,11 @@ extension LlamaDecoderLayer {
         return (out, DecoderLayerTape(inputNorm: s1, attention: attentionTape, postNorm: s3, mlp: mlpTape))
     }
 
-    /// dy [T, C] -> dx [T, C]. Both residual branches pass dy through unchanged.
-    func backward(_ dy: Tensor, tape: DecoderLayerTape, gradients: inout DecoderLayerGradients) -> Tensor {
+    /// dy [T, C] -> dx [T, C]. Both residual branches pass dy through unchanged. Without
+    /// `inputGradient` (the first layer over frozen embeddings) the q/k/v input products and
+    /// the first norm's backward are skipped, and nil is returned.
+    func backward(_ dy: Tensor, tape: DecoderLayerTape, gradients: inout DecoderLayerGradients,
+                  inputGradient: Bool = true) -> Tensor? {
         // out = h + mlp(rms2(h))
         var dn2: Tensor? = Tensor(zeros: dy.shape)
         mlp.backward(dy, saved: tape.mlp, gradients: &gradients.mlp, inputGradient: &dn2)
@@ -102,8 +105,9 @@ extension LlamaDecoderLayer {
         dn2 = nil
         dh.add(dy)
         // h = x + attention(rms1(x))
-        var dn1: Tensor? = Tensor(zeros: dy.shape)
+        var dn1: Tensor? = inputGradient || gradients.inputNorm != nil ? Tensor(zeros: dy.shape) : nil
         selfAttention.backward(dh, tape: tape.attention, gradients: &gradients, inputGradient: &dn1)
+        guard dn1 != nil else { return nil }
         var dx = inputLayerNorm.backward(dn1!, saved: tape.inputNorm, weightGradient: &gradients.inputNorm)
         dx.add(dh)
         return dx

@@ -98,7 +98,9 @@ extension TrainableModel {
             dHidden.storage.replaceSubrange((t * width)..<((t + 1) * width), with: dGathered!.storage[(r * width)..<((r + 1) * width)])
         }
         dGathered = nil
-        var d = language.norm.backward(dHidden, saved: normSaved, weightGradient: &gradients.finalNorm)
+        var d: Tensor? = language.norm.backward(dHidden, saved: normSaved, weightGradient: &gradients.finalNorm)
+        // The embeddings need a gradient only when they or the projector feeding them train.
+        let embeddingsNeedGradient = gradients.embedding != nil || (gradients.projector != nil && !sequence.imageRows.isEmpty)
         for i in language.layers.indices.reversed() {
             let tape: DecoderLayerTape
             if gradientCheckpointing {
@@ -108,8 +110,9 @@ extension TrainableModel {
             } else {
                 tape = tapes.removeLast()
             }
-            d = language.layers[i].backward(d, tape: tape, gradients: &gradients.layers[i])
+            d = language.layers[i].backward(d!, tape: tape, gradients: &gradients.layers[i], inputGradient: i > 0 || embeddingsNeedGradient)
         }
+        guard let d else { return (loss.lossSum, loss.countedRows) }
         if gradients.embedding != nil {
             language.embedTokens.backward(d, ids: sequence.tokenIds, weightGradient: &gradients.embedding!)
         }

@@ -126,7 +126,7 @@ private let tolerance = 2e-3
     } < tolerance)
 }
 
-@Test func decoderLayerWithRopeAndGroupedHeadsMatchesFiniteDifferences() {
+@Test func decoderLayerWithRopeAndGroupedHeadsMatchesFiniteDifferences() throws {
     // One LLaMA layer: RMSNorms, q/k/v/o with rotary embeddings over 4 query heads sharing 2
     // key/value heads, causal softmax, SwiGLU, both residuals; adapters on every linear.
     var model = LlamaModel.random(tinyLlamaConfiguration(layers: 1), seed: 41)
@@ -146,7 +146,14 @@ private let tolerance = 2e-3
     var g = SeededGenerator(seed: 8)
     let tape = layer.trainingForward(x, positions: positions, generator: &g).1
     var grads = DecoderLayerGradients(for: layer, trainWeights: true)
-    let dx = layer.backward(probe, tape: tape, gradients: &grads)
+    let dx = try #require(layer.backward(probe, tape: tape, gradients: &grads))
+    // Over frozen inputs (the first layer on frozen embeddings) the input gradient is skipped;
+    // the adapters' gradients are the same.
+    var adaptersOnly = DecoderLayerGradients(for: layer, trainWeights: false)
+    var adaptersWithInput = adaptersOnly
+    #expect(layer.backward(probe, tape: tape, gradients: &adaptersOnly, inputGradient: false) == nil)
+    _ = layer.backward(probe, tape: tape, gradients: &adaptersWithInput)
+    #expect(adaptersOnly.q.adapter == adaptersWithInput.q.adapter && adaptersOnly.mlp.up.adapter == adaptersWithInput.mlp.up.adapter)
     #expect(directionalDerivativeError(x, analytic: dx) { loss(layer, $0) } < 1e-4)
     #expect(directionalDerivativeError(layer.inputLayerNorm.weight, analytic: grads.inputNorm!) { w in
         var l = layer; l.inputLayerNorm.weight = w; return loss(l, x)
