@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vlm-bench", dependencies: [
-            "TensorCore", "CLinearAlgebra", "Adapters", "Imaging", "Architectures", "Layers",
+            "TensorCore", "CLinearAlgebra", "Adapters", "Imaging", "Architectures", "Layers", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "vlm-eval", dependencies: [

@@ -10,5 +10,6 @@ struct VLMBench: ParsableCommand {
             ForwardBenchmark.self,
             ImagingBenchmark.self,
             SVDBenchmark.self,
+            TrainBenchmark.self,
         ])
 }

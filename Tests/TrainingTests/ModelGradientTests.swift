@@ -1,0 +1,160 @@
+import Adapters
+import Architectures
+import Foundation
+import TensorCore
+import Testing
+import Training
+
+// Whole-model gradients of the tiny LLaVA (grouped-query heads, image features spliced in)
+// against finite differences of the summed loss, in every tuning mode.
+
+/// The tiny llava-hf model with random non-zero adapters (dropout on) on every linear.
+private func adaptedModel(dropout: Float = 0.1) throws -> TrainableModel {
+    let llava = try ModelLoader.loadHuggingFaceLlava(folder: fixturePath("models", "llava-hf"))
+    var adapters: [String: LowRankAdapter] = [:]
+    for (n, (name, path)) in llava.namedLinears.enumerated() {
+        let linear = llava[keyPath: path]
+        adapters[name] = randomAdapter(out: linear.outputFeatures, in: linear.inputFeatures, rank: 2, scale: 2,
+                                       dropout: dropout, seed: 500 + 2 * UInt64(n))
+    }
+    return try TrainableModel(llava: llava, mode: .adapters(adapters))
+}
+
+/// d(loss sum)/d(parameter) by directional finite differences through setParameters.
+private func check(_ model: TrainableModel, _ name: String, batch: [TrainingExample], gradients: [String: Tensor],
+                   seed: UInt64 = 0, step: Float = 1e-2) throws -> Double {
+    let value = try model.parameter(name)
+    return directionalDerivativeError(value, analytic: gradients[name]!, step: step) { v in
+        var changed = model
+        try! changed.setParameters([name: v])
+        return try! changed.lossAndGradients(batch: batch, dropoutSeed: seed).lossSum
+    }
+}
+
+@Test func wholeLlavaAdapterAndProjectorGradientsMatchFiniteDifferences() throws {
+    let model = try adaptedModel()
+    let batch = try ParityFixture.batch()
+    let result = try model.lossAndGradients(batch: batch, dropoutSeed: 42)
+    #expect(result.tokenCount == 9)
+    let names = model.parameterNames
+    #expect(names.filter { model.parameterGroup(of: $0) == .projector }.count == 4)
+    let chosen = names.filter { $0.contains("layers.0.self_attn.k_proj") || $0.contains("layers.1.mlp.down_proj")
+        || $0.contains("layers.1.self_attn.o_proj.lora_B") || $0.contains("multi_modal_projector") }
+    #expect(chosen.count == 9)
+    for name in chosen {
+        // The loss is strongly curved along these tensors: a 3e-3 step keeps the truncation error
+        // (quadratic in the step) below the f32 rounding noise.
+        let error = try check(model, name, batch: batch, gradients: result.gradients, seed: 42, step: 3e-3)
+        #expect(error < 1e-3, "\(name): \(error)")
+    }
+}
+
+@Test func expandedImageTokensGiveTheSameGradients() throws {
+    // llava-hf's form (image_token_index x P) and LLaVA's (-200) describe the same sequence.
+    let model = try adaptedModel(dropout: 0)
+    let batch = try ParityFixture.batch()
+    let perImage = model.featuresPerImage
+    let imageToken = try #require(model.llavaModel?.imageTokenIndex)
+    let expanded = batch.map { example -> TrainingExample in
+        var ids: [Int] = [], labels: [Int32] = []
+        for (id, label) in zip(example.inputIds, example.labels) {
+            if id == imagePlaceholderId { ids += Array(repeating: imageToken, count: perImage); labels += Array(repeating: -100, count: perImage) }
+            else { ids.append(id); labels.append(label) }
+        }
+        return TrainingExample(inputIds: ids, labels: labels, images: example.images)
+    }
+    let a = try model.lossAndGradients(batch: batch), b = try model.lossAndGradients(batch: expanded)
+    #expect(a.tokenCount == b.tokenCount && abs(a.lossSum - b.lossSum) < 1e-9 * abs(a.lossSum))
+    for name in model.parameterNames { #expect(relativeDifference(b.gradients[name]!, a.gradients[name]!) < 1e-6) }
+}
+
+@Test func gradientCheckpointingRecomputesTheSameGradients() throws {
+    var model = try adaptedModel(dropout: 0.3)
+    let batch = try ParityFixture.batch()
+    let plain = try model.lossAndGradients(batch: batch, dropoutSeed: 7)
+    model.gradientCheckpointing = true
+    let recomputed = try model.lossAndGradients(batch: batch, dropoutSeed: 7)
+    #expect(plain.lossSum == recomputed.lossSum)
+    for name in model.parameterNames { #expect(relativeDifference(recomputed.gradients[name]!, plain.gradients[name]!) < 1e-6) }
+    // Another dropout seed draws other masks.
+    #expect(try model.lossAndGradients(batch: batch, dropoutSeed: 8).lossSum != plain.lossSum)
+}
+
+@Test func projectorOnlyAndFullTuningMatchFiniteDifferences() throws {
+    let llava = try ModelLoader.loadHuggingFaceLlava(folder: fixturePath("models", "llava-hf"))
+    let batch = try ParityFixture.batch()
+    let projectorOnly = try TrainableModel(llava: llava, mode: .projector)
+    #expect(projectorOnly.parameterNames == ["model.multi_modal_projector.linear_1.weight", "model.multi_modal_projector.linear_1.bias",
+                                             "model.multi_modal_projector.linear_2.weight", "model.multi_modal_projector.linear_2.bias"])
+    let p = try projectorOnly.lossAndGradients(batch: batch)
+    for name in projectorOnly.parameterNames { #expect(try check(projectorOnly, name, batch: batch, gradients: p.gradients) < 1e-3, "\(name)") }
+
+    let full = try TrainableModel(llava: llava, mode: .full)
+    let names = full.parameterNames
+    #expect(names.first == "model.language_model.embed_tokens.weight")
+    #expect(names.contains("lm_head.weight") && names.contains("model.language_model.norm.weight"))
+    #expect(names.count == 1 + 2 * 9 + 2 + 4)  // embeddings; per layer 2 norms + 7 linears; norm, lm_head; projector
+    let f = try full.lossAndGradients(batch: batch)
+    for name in ["model.language_model.embed_tokens.weight", "model.language_model.layers.0.input_layernorm.weight",
+                 "model.language_model.layers.1.post_attention_layernorm.weight", "model.language_model.layers.0.self_attn.v_proj.weight",
+                 "model.language_model.layers.1.mlp.gate_proj.weight", "model.language_model.norm.weight", "lm_head.weight",
+                 "model.multi_modal_projector.linear_1.weight"] {
+        #expect(try check(full, name, batch: batch, gradients: f.gradients) < 1e-3, "\(name)")
+    }
+    // Full tuning of the same model gives the projector the same gradient as projector-only.
+    #expect(relativeDifference(f.gradients["model.multi_modal_projector.linear_2.weight"]!,
+                               p.gradients["model.multi_modal_projector.linear_2.weight"]!) < 1e-6)
+}
+
+@Test func textOnlyLanguageModelTrains() throws {
+    var config = tinyLlamaConfiguration()
+    config.tieWordEmbeddings = true
+    let language = LlamaModel.random(config, seed: 3)
+    let example = TrainingExample(inputIds: [1, 5, 7, 9, 2, 4, 11], labels: [-100, -100, 7, 9, 2, 4, 11])
+    let full = try TrainableModel(language: language, mode: .full)
+    #expect(!full.parameterNames.contains("lm_head.weight"))  // tied: one table
+    let f = try full.lossAndGradients(batch: [example, example])
+    #expect(f.tokenCount == 10)
+    for name in ["model.embed_tokens.weight", "model.layers.1.mlp.down_proj.weight"] {
+        #expect(try check(full, name, batch: [example, example], gradients: f.gradients) < 1e-3, "\(name)")
+    }
+    let adapters = Dictionary(uniqueKeysWithValues: language.namedLinears.enumerated().map { n, item in
+        (item.name, randomAdapter(out: language[keyPath: item.path].outputFeatures, in: language[keyPath: item.path].inputFeatures,
+                                  rank: 2, seed: 900 + UInt64(n) * 2))
+    })
+    let adapted = try TrainableModel(language: language, mode: .adapters(adapters))
+    #expect(adapted.parameterNames.count == 2 * 7 * 2 && adapted.parameterNames[0] == "model.layers.0.self_attn.q_proj.lora_A.weight")
+    let a = try adapted.lossAndGradients(batch: [example])
+    #expect(try check(adapted, "model.layers.0.self_attn.v_proj.lora_A.weight", batch: [example], gradients: a.gradients) < 1e-3)
+    #expect(adapted.adapterModules.count == 14)
+}
+
+@Test func badExamplesAreTypedErrors() throws {
+    let model = try adaptedModel(dropout: 0)
+    let good = try ParityFixture.batch()[0]
+    var shortLabels = good
+    shortLabels.labels.removeLast()
+    #expect(throws: ModelTrainingError.labelCount(example: 0, ids: good.inputIds.count, labels: good.labels.count - 1)) {
+        try model.lossAndGradients(batch: [shortLabels])
+    }
+    var noImage = good
+    noImage.images = []
+    #expect(throws: ModelTrainingError.imageCount(example: 1, placeholders: 1, images: 0)) { try model.lossAndGradients(batch: [good, noImage]) }
+    var badToken = good
+    badToken.inputIds[1] = 100_000
+    #expect(throws: ModelTrainingError.tokenOutOfRange(example: 0, id: 100_000, vocabularySize: 131)) { try model.lossAndGradients(batch: [badToken]) }
+    var badFeatures = good
+    badFeatures.images = [.visionFeatures(Tensor(zeros: [3, 3]))]
+    #expect(throws: ModelTrainingError.visionFeatureShape(example: 0, expected: [16, 24], found: [3, 3])) { try model.lossAndGradients(batch: [badFeatures]) }
+    var copy = model
+    #expect(throws: ModelTrainingError.unknownParameter(name: "nope")) { try copy.setParameters(["nope": Tensor(zeros: [1])]) }
+    let textOnly = try TrainableModel(language: LlamaModel.random(tinyLlamaConfiguration(), seed: 1), mode: .full)
+    #expect(throws: ModelTrainingError.imagesWithoutVisionTower(example: 0)) {
+        try textOnly.lossAndGradients(batch: [TrainingExample(inputIds: [1, -200, 3], labels: [-100, -100, 3], images: good.images)])
+    }
+    // Cached tower features give what pixels give.
+    guard case let .pixels(pixels)? = good.images.first else { Issue.record("fixture has pixels"); return }
+    var cached = good
+    cached.images = [.visionFeatures(try model.visionFeatures(pixels: pixels))]
+    #expect(try model.lossAndGradients(batch: [cached]).lossSum == model.lossAndGradients(batch: [good]).lossSum)
+}
