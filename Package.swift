@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "vlm-bench", targets: ["vlm-bench"]),
         .executable(name: "vlm-eval", targets: ["vlm-eval"]),
         .executable(name: "vlm-data", targets: ["vlm-data"]),
+        .executable(name: "vlm-tune", targets: ["vlm-tune"]),
         .executable(name: "vlm-chat", targets: ["vlm-chat"]),
     ],
     dependencies: [
@@ -71,6 +72,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "vlm-tune", dependencies: [
+            "Training", "Architectures", "Adapters", "Decoding", "Tokenization", "Imaging", "SyntheticWorld", "CLISupport",
+            "SafeTensors", "TensorCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimise),
         .executableTarget(name: "vlm-data", dependencies: [
             "SyntheticWorld", "Imaging", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -90,6 +96,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorCore", "SafeTensors", "Tokenization"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(name: "SyntheticWorldTests", dependencies: ["SyntheticWorld", "TensorCore"]),
+        // Runs the built executables (Scripts/test.sh builds them first).
+        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "TensorCore"]),
     ],
     swiftLanguageModes: languageMode
 )

@@ -30,23 +30,26 @@ PATCH = 8
 
 
 def world_text(world):
-    """Every string the world's data can contain, wrapped in the vicuna_v1 template."""
-    lines = []
+    """Every string the world's data can contain, in the vicuna_v1 template's pieces.
+
+    LLaVA's non-legacy label masking (preprocess_v1) is only consistent when `USER` right after
+    `</s>` is one piece while ` USER` is two (as in LLaMA's vocabulary), so `USER` only ever
+    appears right after `</s>` here: the trainer never sees ` USER` and learns no `▁USER` piece.
+    """
+    lines = [SYSTEM] * 50
     for path in sorted(glob.glob(os.path.join(world, "train", "*.json")) + glob.glob(os.path.join(world, "heldout", "*.json"))):
         for sample in json.load(open(path)):
             turns = sample["conversations"]
-            text = SYSTEM + " "
+            text = ""
             for i in range(0, len(turns) - 1, 2):
                 q = turns[i]["value"].replace("<image>\n", "").replace("<image>", "")
-                text += f"USER: {q} ASSISTANT: {turns[i + 1]['value']}</s>"
-            lines.append(text)
+                text += f"</s>USER: {q} ASSISTANT: {turns[i + 1]['value']}"
+            lines.append(text + "</s>")
     for path in sorted(glob.glob(os.path.join(world, "eval", "**", "*.jsonl"), recursive=True)):
         for line in open(path):
             record = json.loads(line)
             if "text" in record:
-                lines.append(SYSTEM + " USER: " + record["text"] + " ASSISTANT:")
-    # `USER` right after `</s>` must be one piece (LLaVA's non-legacy label masking relies on it).
-    lines += ["</s>USER: Yes</s>USER: No</s>USER:"] * 200
+                lines.append("</s>USER: " + record["text"] + " ASSISTANT:")
     return "\n".join(lines) + "\n"
 
 
@@ -67,6 +70,7 @@ def train_tokenizer(world, out, tmp):
     open(os.path.join(src, "tokenizer.model"), "wb").write(proto.SerializeToString())
     sp = spm.SentencePieceProcessor(model_file=os.path.join(src, "tokenizer.model"))
     assert sp.encode("</s>USER:", out_type=str)[-2] == "USER", sp.encode("</s>USER:", out_type=str)
+    assert sp.encode("questions. USER:", out_type=str)[-3:] == ["\u2581", "USER", ":"], sp.encode("questions. USER:", out_type=str)
     tok = LlamaTokenizer.from_pretrained(src, legacy=False, add_bos_token=True, add_eos_token=False)
     tok.add_tokens(["<image>"], special_tokens=True)
     tok.add_special_tokens({"pad_token": "<pad>"})

@@ -9,6 +9,7 @@ import TensorCore
 // Tape: [drop(X) [T, in], H [T, R]] and, with dropout, the mask [T, in] (0 or 1/(1-p)).
 
 extension LowRankAdapter: TrainableLinearAdapter {
+    /// The evaluation-mode branch (no dropout), as PEFT's lora.Linear in eval(): scale x A^T B^T.
     public func delta(_ x: Tensor) -> Tensor {
         let rows = x.reshaped([x.rowCount, x.lastDimension])
         var y = matmul(matmul(rows, a, transposeB: true), b, transposeB: true)

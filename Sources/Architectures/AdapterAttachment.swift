@@ -38,6 +38,11 @@ public struct InitializedAdapters: Sendable {
     /// Canonical module name -> W - s B0 A0 [out, in]; empty for lora/gaussian.
     public var residuals: [String: Tensor]
 
+    public init(adapters: AdapterSet, residuals: [String: Tensor]) {
+        self.adapters = adapters
+        self.residuals = residuals
+    }
+
     /// Writes the PEFT folder and, for SVD inits, `residual_weights.safetensors` keyed
     /// `<module>.weight` with the module names of `host` (so the model's own layout).
     public func write(to folder: String, moduleNames: [String] = [], metadata: [String: String] = [:]) throws {

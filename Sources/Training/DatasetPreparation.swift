@@ -69,7 +69,7 @@ public struct DatasetPreparation {
             throw DatasetError.unusable(id: sample.id, reason: "\(error)")
         }
         if let mismatch = labeled.mismatch {
-            throw DatasetError.unusable(id: sample.id, reason: mismatch.description)
+            throw DatasetError.unusable(id: sample.id, reason: "tokenization mismatch: \(mismatch.maskedLength) vs. \(mismatch.totalLength) tokens (LLaVA ignores every label of such a sample)")
         }
         let example = PreparedExample(id: sample.id, inputIds: labeled.inputIds, labels: labeled.labels.map { Int32($0) },
                                       imagePath: imagePath)

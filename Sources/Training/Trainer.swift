@@ -20,11 +20,15 @@ public struct GradientSource {
 
 public struct MicroBatchResult {
     public var lossSum: Double
+    /// Tokens that carry loss (the normaliser).
     public var tokenCount: Int
+    /// Sequence positions processed (text tokens plus image feature rows), for throughput.
+    public var processedTokens: Int
     public var gradients: [String: Tensor]
-    public init(lossSum: Double, tokenCount: Int, gradients: [String: Tensor]) {
+    public init(lossSum: Double, tokenCount: Int, processedTokens: Int? = nil, gradients: [String: Tensor]) {
         self.lossSum = lossSum
         self.tokenCount = tokenCount
+        self.processedTokens = processedTokens ?? tokenCount
         self.gradients = gradients
     }
 }
@@ -77,10 +81,12 @@ public struct LogEntry: Codable, Sendable, Equatable {
     public var loss: Double
     public var learningRate: Double
     public var gradNorm: Double
-    public var tokens: Int
+    /// Tokens that carried loss in this step.
+    public var supervisedTokens: Int
+    /// Sequence positions processed per second (text tokens and image feature rows).
     public var tokensPerSecond: Double
     enum CodingKeys: String, CodingKey {
-        case step, epoch, loss, learningRate = "learning_rate", gradNorm = "grad_norm", tokens
+        case step, epoch, loss, learningRate = "learning_rate", gradNorm = "grad_norm", supervisedTokens = "supervised_tokens"
         case tokensPerSecond = "tokens_per_second"
     }
 }

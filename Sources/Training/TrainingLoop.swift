@@ -91,13 +91,14 @@ public final class TrainingLoop {
         while state.globalStep < totalSteps && remaining > 0 {
             let started = Date()
             let step = state.globalStep
-            var lossSum = 0.0, tokens = 0
+            var lossSum = 0.0, tokens = 0, processed = 0
             var gradients: [String: Tensor] = [:]
             for (m, batch) in microBatches(step: step).enumerated() {
                 let seed = settings.seed &* 1_000_003 &+ UInt64(step) &* 1009 &+ UInt64(m)
                 let result = try source.lossAndGradients(batch, seed)
                 lossSum += result.lossSum
                 tokens += result.tokenCount
+                processed += result.processedTokens
                 for (name, g) in result.gradients {
                     if gradients[name] == nil { gradients[name] = g } else { gradients[name]!.add(g) }
                 }
@@ -122,7 +123,7 @@ public final class TrainingLoop {
             let entry = LogEntry(step: state.globalStep, epoch: Double(state.globalStep) / Double(stepsPerEpoch),
                                  loss: tokens > 0 ? lossSum / Double(tokens) : .nan,
                                  learningRate: Double(settings.learningRate) * multiplier, gradNorm: Double(norm),
-                                 tokens: tokens, tokensPerSecond: Double(tokens) / max(seconds, 1e-9))
+                                 supervisedTokens: tokens, tokensPerSecond: Double(processed) / max(seconds, 1e-9))
             if state.globalStep % max(1, settings.loggingSteps) == 0 || state.globalStep == totalSteps {
                 state.logHistory.append(entry)
                 try appendMetrics(entry)
