@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "vlm-eval", dependencies: [
-            "Evaluators", "TensorCore", "SafeTensors", "Imaging", "Tokenization", "Architectures", "Decoding", "CLISupport",
+            "Evaluators", "TensorCore", "SafeTensors", "Imaging", "Tokenization", "Architectures", "Decoding", "CLISupport", "SyntheticWorld",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vlm-chat", dependencies: [

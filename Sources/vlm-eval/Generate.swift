@@ -75,7 +75,7 @@ func generateAnswers(_ benchmark: BenchmarkID, scoring: ScoringOptions, generati
         guard let ratio = ImageAspectRatio(rawValue: name) else { throw ValidationFailure(message: "--image-aspect-ratio must be pad or original") }
         aspectOverride = ratio
     }
-    let root = URL(fileURLWithPath: scoring.dataRoot).appendingPathComponent(benchmark.folder)
+    let root = URL(fileURLWithPath: scoring.dataRoot ?? BuiltInEvaluationDefaults.conventionalRoot).appendingPathComponent(benchmark.folder)
     let questionFile = scoring.questionFile ?? root.appendingPathComponent(benchmark.defaultGenerationQuestionFile(split: scoring.split)).path
     let imageFolder = g.imageFolder ?? benchmark.defaultImageFolder(split: scoring.split).map { root.appendingPathComponent($0).path }
     let all = try GenerationTasks.items(for: benchmark, questionFile: questionFile, imageFolder: imageFolder)

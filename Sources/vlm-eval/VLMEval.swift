@@ -53,8 +53,8 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "The split to score (the benchmark's default when left out).")
     var split: String?
 
-    @Option(help: "Root of LLaVA's eval layout (playground/data/eval); default paths are <data-root>/<bench>/...")
-    var dataRoot = "playground/data/eval"
+    @Option(help: "Root of LLaVA's eval layout (playground/data/eval); default paths are <data-root>/<bench>/... Without any data flag: the built-in synthetic world's sets (Data/generated/world/eval, generated on first use).")
+    var dataRoot: String?
 
     @Option(name: [.customLong("scores-file"), .customLong("output")], help: "Where to write the score JSON (default: beside the answers after generation; printed with --score-only).")
     var scoresFile: String?
@@ -81,6 +81,9 @@ extension BenchmarkCommand {
     }
 
     func run() throws {
+        var options = self.options
+        var generation = self.generation
+        try BuiltInEvaluationDefaults.apply(&options, &generation, benchmark: Self.benchmark)
         var answersFile: String
         var notes: [String] = []
         if options.scoreOnly {
@@ -112,7 +115,7 @@ extension BenchmarkCommand {
         let scoringQuestionFile = !options.scoreOnly && Self.benchmark == .vqav2 ? nil : options.questionFile
         let request = ScoringRequest(benchmark: Self.benchmark, answersFile: answersFile, questionFile: scoringQuestionFile,
                                      annotationFile: options.annotationFile, annotationDir: options.annotationDir,
-                                     split: options.split, dataRoot: options.dataRoot, uploadFile: options.uploadFile,
+                                     split: options.split, dataRoot: options.dataRoot ?? BuiltInEvaluationDefaults.conventionalRoot, uploadFile: options.uploadFile,
                                      mmbenchRules: rules, latexParse: options.latexParse)
         do {
             var report = try score(request)
