@@ -130,3 +130,14 @@ func zeroPadded(_ value: Int, _ width: Int) -> String {
     let digits = String(value)
     return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }
+
+extension WorldGenerator {
+    /// The built-in world (seed 0, default sizes) in `folder`, generated with `encoder` unless it
+    /// is already there. Returns true when it had to be generated.
+    @discardableResult
+    public static func ensureDefaultWorld(in folder: String, encoder: any ImageEncoder) throws -> Bool {
+        guard !FileManager.default.fileExists(atPath: folder + "/world.json") else { return false }
+        try WorldGenerator(seed: 0).generate(into: URL(fileURLWithPath: folder), encoder: encoder)
+        return true
+    }
+}

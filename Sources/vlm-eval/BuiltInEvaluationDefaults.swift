@@ -1,3 +1,4 @@
+import CLISupport
 import Evaluators
 import Foundation
 import Imaging
@@ -11,20 +12,9 @@ enum BuiltInEvaluationDefaults {
     static let world = "Data/generated/world"
     static let model = "Data/base-model"
 
-    static func note(_ text: String) {
-        FileHandle.standardError.write(Data("vlm-eval: \(text)\n".utf8))
-    }
+    static func note(_ text: String) { noteOnStandardError("vlm-eval", text) }
 
-    /// The project root: the current folder when it holds Data/, else the executable's build root.
-    static var root: String {
-        if FileManager.default.fileExists(atPath: "Data") { return FileManager.default.currentDirectoryPath }
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("Data").path) { return folder.path }
-            folder = folder.deletingLastPathComponent()
-        }
-        return FileManager.default.currentDirectoryPath
-    }
+    static var root: String { ProjectRoot.path }
 
     static func apply(_ options: inout ScoringOptions, _ generation: inout GenerationArguments, benchmark: BenchmarkID) throws {
         let noDataFlags = options.dataRoot == nil && options.questionFile == nil && options.annotationFile == nil
@@ -32,10 +22,10 @@ enum BuiltInEvaluationDefaults {
         let isVisionBenchmark = SyntheticWorld.Benchmark.allCases.map(\.rawValue).contains(benchmark.worldName)
         if noDataFlags && isVisionBenchmark {
             let folder = root + "/" + world
-            if !FileManager.default.fileExists(atPath: folder + "/eval") {
+            if !FileManager.default.fileExists(atPath: folder + "/world.json") {
                 note("generating the built-in synthetic world (seed 0) into \(world); this takes about a minute")
-                try WorldGenerator(seed: 0).generate(into: URL(fileURLWithPath: folder), encoder: LibraryImageEncoder())
             }
+            try WorldGenerator.ensureDefaultWorld(in: folder, encoder: LibraryImageEncoder())
             options.dataRoot = folder + "/eval"
             note("no data flags: evaluating on the built-in synthetic world's \(benchmark.rawValue) set (\(world)/eval)")
         }

@@ -1,5 +1,5 @@
+import CLISupport
 import Foundation
-import Imaging
 import SyntheticWorld
 
 /// The built-in default: the project's own small LLaVA (Data/base-model, pretrained by
@@ -11,32 +11,15 @@ enum BuiltInDefaults {
     static var fineTuningData: String { worldFolder + "/train/finetune.json" }
     static var images: String { worldFolder + "/images" }
 
-    /// The project root: the current folder when it holds Data/, else the one the executable
-    /// was built in (.build/<configuration>/vlm-tune -> ../..).
-    static var root: String {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: "Data") { return manager.currentDirectoryPath }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var folder = executable.deletingLastPathComponent()
-        for _ in 0..<4 {
-            if manager.fileExists(atPath: folder.appendingPathComponent("Data").path) { return folder.path }
-            folder = folder.deletingLastPathComponent()
-        }
-        return manager.currentDirectoryPath
-    }
+    static func path(_ relative: String) -> String { ProjectRoot.resolve(relative) }
 
-    static func path(_ relative: String) -> String { root + "/" + relative }
-
-    static func note(_ text: String) {
-        FileHandle.standardError.write(Data("vlm-tune: \(text)\n".utf8))
-    }
+    static func note(_ text: String) { noteOnStandardError("vlm-tune", text) }
 
     /// Generate the world if it is not there yet.
     static func ensureWorld() throws {
-        let folder = path(worldFolder)
-        guard !FileManager.default.fileExists(atPath: folder + "/train/finetune.json") else { return }
-        note("generating the built-in synthetic world (seed 0) into \(worldFolder); this takes about a minute")
-        let generator = WorldGenerator(seed: 0)
-        _ = try generator.generate(into: URL(fileURLWithPath: folder), encoder: LibraryImageEncoder())
+        if !FileManager.default.fileExists(atPath: path(worldFolder) + "/world.json") {
+            note("generating the built-in synthetic world (seed 0) into \(worldFolder); this takes about a minute")
+        }
+        try WorldGenerator.ensureDefaultWorld(in: path(worldFolder), encoder: LibraryImageEncoder())
     }
 }
