@@ -4,8 +4,8 @@
 #   Scripts/make_default_data.sh [OUTPUT_DIR] [extra vlm-data generate flags...]
 #
 # OUTPUT_DIR defaults to Data/generated/world (ignored by git). SEED (default 0) picks the
-# world; the same seed gives byte-identical files. With the fallback (uncompressed) PNG encoder
-# the default sizes take about 280 MB and 1-2 minutes on 2 cores.
+# world; the same seed gives byte-identical files. The default sizes take about 60 MB and under a
+# minute on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-Data/generated/world}"
