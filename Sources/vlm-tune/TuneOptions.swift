@@ -29,7 +29,7 @@ struct TuneOptions: ParsableArguments {
     @Option(name: [.customLong("rank"), .customLong("lora-r")], help: "Adapter rank r.")
     var rank: Int = 128
 
-    @Option(help: "LoRA alpha; the adapter output is scaled by alpha / r. Default: 2 x rank (LLaVA-1.5 uses r 128, alpha 256).")
+    @Option(help: "LoRA alpha; the adapter output is scaled by alpha / r. Default: rank for the SVD inits (PiSSA, MiLoRA, mid, random: the paper's setting), 2 x rank for lora/gaussian (LLaVA-1.5's r 128, alpha 256).")
     var loraAlpha: Float?
 
     @Option(help: "Dropout on the adapter branch's input (PEFT's lora_dropout).")
@@ -45,8 +45,8 @@ struct TuneOptions: ParsableArguments {
     @Option(help: "Peak learning rate (adapters, or every weight for --tune full).")
     var learningRate: Float = 2e-4
 
-    @Option(help: "Learning rate of the projector (LLaVA's --mm_projector_lr). Default: --learning-rate.")
-    var mmProjectorLr: Float?
+    @Option(help: "Learning rate of the projector (LLaVA's --mm_projector_lr).")
+    var mmProjectorLr: Float = 2e-5
 
     @Option(help: "Decoupled AdamW weight decay.")
     var weightDecay: Float = 0

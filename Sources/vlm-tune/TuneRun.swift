@@ -153,12 +153,18 @@ struct TuneRun {
         return TuneConfiguration(
             model_path: modelPath!, data_path: dataPath!, image_folder: imageFolder, output_dir: output, built_in_default: builtIn,
             tune: options.tune.rawValue, init_method: options.initialization, lora_r: options.rank,
-            lora_alpha: options.loraAlpha ?? Float(2 * options.rank), lora_dropout: options.loraDropout,
+            lora_alpha: try options.loraAlpha ?? defaultAlpha(), lora_dropout: options.loraDropout,
             target_modules: options.targetModules.map(TargetModules.parse), conv_mode: options.convMode ?? (options.tune == .projector ? "plain" : "vicuna_v1"),
             model_max_length: options.modelMaxLength, image_aspect_ratio: options.imageAspectRatio,
             gradient_checkpointing: options.gradientCheckpointing,
             svd_cache: options.svdCache ?? (URL(fileURLWithPath: output).deletingLastPathComponent().path + "/.svd-cache"),
             strict: options.strict, trainer: trainer)
+    }
+
+    /// The paper's rule: alpha = r for the SVD inits, 2 r for the random ones (LLaVA's LoRA).
+    func defaultAlpha() throws -> Float {
+        let initialization = try AdapterInitialization(name: options.initialization)
+        return Float(initialization.usesSVD ? options.rank : 2 * options.rank)
     }
 
     func visionFeatures(_ examples: [PreparedExample], processor: CLIPPreprocessor, aspect: ImageAspectRatio,
