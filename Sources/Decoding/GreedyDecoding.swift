@@ -61,3 +61,44 @@ public func argmax(_ values: [Float]) -> Int {
     for i in values.indices where values[i] > values[best] { best = i }
     return best
 }
+
+extension GreedyDecoder {
+    /// Greedy continuations of several prompts (embeddings [T_b, C] each), decoded together:
+    /// each prompt is prefilled on its own, then every step advances all unfinished sequences
+    /// with one batched pass (LlamaModel.decodeStep). Results equal `generate` per prompt.
+    public func generateBatch(_ model: LlamaModel, promptEmbeddings: [Tensor]) throws -> [GenerationResult] {
+        var results = promptEmbeddings.map { _ in GenerationResult(tokens: [], finishReason: .maxNewTokens) }
+        guard maxNewTokens > 0, !promptEmbeddings.isEmpty else { return results }
+        var caches: [KVCache] = []
+        var next: [Int] = []
+        for prompt in promptEmbeddings {
+            var cache = model.makeCache(reservingTokens: prompt.rowCount + maxNewTokens)
+            let hidden = model.forward(embeddings: prompt, cache: &cache)
+            caches.append(cache)
+            next.append(argmax(model.lastLogits(hidden).storage))
+        }
+        var active = Array(promptEmbeddings.indices)
+        while !active.isEmpty {
+            var stillActive: [Int] = [], keptCaches: [KVCache] = [], tokens: [Int] = []
+            for (slot, index) in active.enumerated() {
+                let token = next[slot]
+                results[index].tokens.append(token)
+                if stopTokens.contains(token) {
+                    results[index].finishReason = .stopToken(token)
+                } else if results[index].tokens.count < maxNewTokens {
+                    stillActive.append(index)
+                    keptCaches.append(caches[slot])
+                    tokens.append(token)
+                }
+            }
+            active = stillActive
+            caches = keptCaches
+            guard !active.isEmpty else { break }
+            let hidden = model.decodeStep(embeddings: try model.embed(tokens), caches: &caches)
+            let logits = model.logits(hidden)                       // [B, V]
+            let vocabulary = logits.lastDimension
+            next = (0..<active.count).map { argmax(Array(logits.storage[($0 * vocabulary)..<(($0 + 1) * vocabulary)])) }
+        }
+        return results
+    }
+}

@@ -28,12 +28,15 @@ struct ForwardBenchmark: ParsableCommand {
     @Option(help: "Decode steps after the prompt (one token each, KV cache).")
     var decodeTokens = 32
 
+    @Option(help: "Sequences decoded together in the batched measurement.")
+    var batch = 8
+
     @Option(help: "Timed rounds; the fastest counts.")
     var trials = 3
 
     func run() throws {
         print("threads: \(workerCount) worker(s); OpenBLAS threads: \(openblas_get_num_threads()); layers \(layers), V \(vocabulary), prompt \(promptTokens), decode \(decodeTokens)")
-        print("    C   heads  MLP   | prefill tok/s  GFLOP/s | decode tok/s  GFLOP/s  weight GB/s | sgemm GFLOP/s ([T,C]x[C,4C]^T)")
+        print("    C   heads  MLP   | prefill tok/s  GFLOP/s | decode tok/s  GFLOP/s  weight GB/s | batch-\(batch) decode tok/s | sgemm GFLOP/s ([T,C]x[C,4C]^T)")
         for hidden in hiddenSizes { try measure(hidden: hidden) }
     }
 
@@ -85,14 +88,35 @@ struct ForwardBenchmark: ParsableCommand {
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             sink += h.storage[0]
         }
+        // Batched decode: `batch` sequences with the same prompt length, one [B, C] pass per step.
+        var bestBatch = Double.infinity
+        for _ in 0..<trials {
+            var caches: [KVCache] = []
+            var next: [Int] = []
+            for b in 0..<batch {
+                var cache = model.makeCache(reservingTokens: promptTokens + decodeTokens)
+                let shifted = prompt.map { ($0 + b) % vocabulary }
+                let h = model.forward(embeddings: model.embedTokens(shifted), cache: &cache)
+                caches.append(cache)
+                next.append(argmaxIndex(model.lastLogits(h).storage))
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<decodeTokens {
+                let logits = model.logits(model.decodeStep(embeddings: model.embedTokens(next), caches: &caches))
+                next = (0..<batch).map { argmaxIndex(Array(logits.storage[($0 * vocabulary)..<(($0 + 1) * vocabulary)])) }
+            }
+            bestBatch = min(bestBatch, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            sink += Float(next[0])
+        }
         let decodeFlops = (0..<decodeTokens).reduce(0.0) { $0 + Self.flops(config, tokens: 1, past: promptTokens + $1) }
         let prefillRate = Self.flops(config, tokens: promptTokens, past: 0) / prefill / 1e9
         let decodeRate = decodeFlops / best / 1e9
         let weightBytes = Double(4 * (config.layerCount * (4 * hidden * hidden + 3 * hidden * config.intermediateSize) + vocabulary * hidden))
         let sgemmRate = sgemmGFLOPs(m: promptTokens, k: hidden, n: 4 * hidden)
-        print(String(format: "%5d  %5d  %5d | %13.1f  %7.1f | %12.1f  %7.1f  %11.2f | %13.1f%@",
+        print(String(format: "%5d  %5d  %5d | %13.1f  %7.1f | %12.1f  %7.1f  %11.2f | %20.1f | %13.1f%@",
                      hidden, config.headCount, config.intermediateSize, Double(promptTokens) / prefill, prefillRate,
-                     Double(decodeTokens) / best, decodeRate, weightBytes * Double(decodeTokens) / best / 1e9, sgemmRate,
+                     Double(decodeTokens) / best, decodeRate, weightBytes * Double(decodeTokens) / best / 1e9,
+                     Double(batch * decodeTokens) / bestBatch, sgemmRate,
                      sink.isNaN ? " " : ""))
     }
 
