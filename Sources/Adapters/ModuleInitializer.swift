@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import TensorCore
 
@@ -46,20 +47,43 @@ public func initializeModule(_ weight: NamedWeight, settings: AdapterSettings, c
     return (svdInitialization(weight: w, triplets: decomposition.triplets, settings: settings), hit)
 }
 
-/// Initialise every module of the list in order, reporting after each. Parallelism across
-/// modules is the caller's choice (the SVD work itself already runs on BLAS threads).
+/// Initialise every module of the list, `parallelism` modules at a time (each SVD also uses
+/// BLAS threads; module-level parallelism matters most for the many small matrices of a model),
+/// reporting after each module completes. Results come back in the input order; the first
+/// error stops the remaining work and is thrown.
 public func initializeModules(_ weights: [NamedWeight], settings: AdapterSettings, cache: DecompositionCache?,
-                              prefetch: Int = 0,
+                              prefetch: Int = 0, parallelism: Int = workerCount,
                               progress: (InitializationProgress) -> Void = { _ in }) throws -> [(name: String, module: InitializedModule)] {
-    var result: [(name: String, module: InitializedModule)] = []
-    result.reserveCapacity(weights.count)
-    for (i, weight) in weights.enumerated() {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let (module, hit) = try initializeModule(weight, settings: settings, cache: cache, prefetch: prefetch)
-        result.append((weight.name, module))
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        progress(InitializationProgress(completed: i + 1, total: weights.count, module: weight.name,
-                                        seconds: seconds, fromCache: hit))
+    var results = [InitializedModule?](repeating: nil, count: weights.count)
+    var failure: Error? = nil
+    var next = 0, completed = 0
+    let lock = NSLock()
+    let workers = max(1, min(parallelism, weights.count))
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while true {
+            lock.lock()
+            let i = next
+            next += 1
+            let stop = failure != nil || i >= weights.count
+            lock.unlock()
+            if stop { return }
+            let start = DispatchTime.now().uptimeNanoseconds
+            do {
+                let (module, hit) = try initializeModule(weights[i], settings: settings, cache: cache, prefetch: prefetch)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                lock.lock()
+                results[i] = module
+                completed += 1
+                progress(InitializationProgress(completed: completed, total: weights.count, module: weights[i].name,
+                                                seconds: seconds, fromCache: hit))
+                lock.unlock()
+            } catch {
+                lock.lock()
+                if failure == nil { failure = error }
+                lock.unlock()
+            }
+        }
     }
-    return result
+    if let failure { throw failure }
+    return zip(weights, results).map { ($0.name, $1!) }
 }
