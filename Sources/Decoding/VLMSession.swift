@@ -188,6 +188,15 @@ public struct VLMSession: @unchecked Sendable {
         return try generateText(model.language, promptEmbeddings: embeddings, tokenizer: tokenizer, options: options, onText: onText)
     }
 
+    /// Greedy answers to several full prompts at once (one image list per prompt), decoded in
+    /// one batch: see `generateTextBatch`.
+    public func generateBatch(prompts: [String], images: [[RGBImage]], options: GenerationOptions,
+                              aspectRatio: ImageAspectRatio? = nil) throws -> [GeneratedText] {
+        precondition(prompts.count == images.count, "one image list per prompt")
+        let embeddings = try zip(prompts, images).map { try promptEmbeddings(ids: promptIds($0), images: $1, aspectRatio: aspectRatio) }
+        return try generateTextBatch(model.language, promptEmbeddings: embeddings, tokenizer: tokenizer, options: options)
+    }
+
     /// Beam search without EOS stopping (the LLM-Adapters protocol): the best beam's text,
     /// special tokens skipped, stripped when `strip`.
     public func beamSearch(prompt: String, images: [RGBImage] = [], beams: Int, maxNewTokens: Int, strip: Bool = true,

@@ -144,3 +144,17 @@ func generatesWellFormedAnswersForEveryVisionBenchmark(bench: String, split: Str
     #expect(clobber.status != 0 && clobber.stderr.contains("not an answers line"))
     #expect(try String(contentsOfFile: notAnswers, encoding: .utf8) == "{\"foo\": 1}\n")  // nothing lost
 }
+
+/// `--batch-size 4` decodes several questions per pass and writes the same answers file as the
+/// one-question-at-a-time run (on this fixture no near-tie flips a greedy choice).
+@Test(arguments: ["pope", "textvqa", "sqa"])
+func batchedGenerationWritesTheSameAnswers(bench: String) throws {
+    let folder = InferenceFixtures.temporaryFolder("batched")
+    let common = [bench, "--model-path", Executables.model, "--data-root", Executables.smokeRoot, "--max-new-tokens", "6", "--no-score"]
+    let single = folder + "/single.jsonl", batched = folder + "/batched.jsonl"
+    #expect(try Executables.run("vlm-eval", common + ["--answers-file", single]).status == 0)
+    let result = try Executables.run("vlm-eval", common + ["--answers-file", batched, "--batch-size", "4"])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(!lines(single).isEmpty)
+    #expect(lines(batched) == lines(single))
+}
