@@ -27,6 +27,8 @@ enum BuiltInEvaluationDefaults {
             }
             try WorldGenerator.ensureDefaultWorld(in: folder, encoder: LibraryImageEncoder())
             options.dataRoot = folder + "/eval"
+            // The world writes VQAv2 and VizWiz as local val splits (their test splits are server-scored).
+            if options.split == nil && (benchmark == .vizwiz || benchmark == .vqav2) { options.split = "val" }
             note("no data flags: evaluating on the built-in synthetic world's \(benchmark.rawValue) set (\(world)/eval)")
         }
         if !options.scoreOnly && generation.modelPath == nil && noDataFlags && isVisionBenchmark {
