@@ -117,8 +117,10 @@ extension AdapterHost {
     /// Initialises adapters on the target linears (nil: every linear of the language model
     /// except lm_head; else PEFT-style names such as q_proj), attaches them, and for the SVD
     /// inits replaces each base weight by its residual, so the model's output is unchanged.
+    /// `prefetch`: on a cache miss also decompose the `prefetch` largest and smallest triplets,
+    /// so a later run with another rank (up to it) or the other SVD init recomputes nothing.
     public mutating func initializeAdapters(settings: AdapterSettings, targets: [String]? = nil,
-                                            cache: DecompositionCache? = nil,
+                                            cache: DecompositionCache? = nil, prefetch: Int = 0,
                                             progress: (InitializationProgress) -> Void = { _ in }) throws -> InitializedAdapters {
         let modules = try TargetModules.select(from: namedLinears.map(\.name), targets: targets)
         let paths = canonicalLinearPaths
@@ -126,7 +128,7 @@ extension AdapterHost {
             let matrix = self[keyPath: paths[module]!].weight
             return NamedWeight(name: module, shape: matrix.shape) { matrix.materialized() }
         }
-        let initialized = try initializeModules(weights, settings: settings, cache: cache, progress: progress)
+        let initialized = try initializeModules(weights, settings: settings, cache: cache, prefetch: prefetch, progress: progress)
         var adapters: [String: LowRankAdapter] = [:]
         var residuals: [String: Tensor] = [:]
         for (name, module) in initialized {

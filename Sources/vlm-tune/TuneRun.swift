@@ -51,7 +51,10 @@ struct TuneRun {
                                            initialization: try AdapterInitialization(name: configuration.init_method), seed: configuration.trainer.seed)
             let cache = try DecompositionCache(folder: configuration.svd_cache)
             let initBar = ProgressBar(label: "init \(configuration.init_method)", total: llava.namedLinears.count, unit: "module")
-            let result = try llava.initializeAdapters(settings: settings, targets: configuration.target_modules, cache: cache) { progress in
+            // Prefetch the 256 largest and smallest triplets (or r): another rank up to that, or
+            // PiSSA after MiLoRA, then comes from the cache without any decomposition.
+            let result = try llava.initializeAdapters(settings: settings, targets: configuration.target_modules, cache: cache,
+                                                      prefetch: max(256, configuration.lora_r)) { progress in
                 initBar.advance(fields: [("module", progress.module), ("cached", progress.fromCache ? "yes" : "no")])
             }
             llava.detachAdapters()
