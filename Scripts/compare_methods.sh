@@ -21,8 +21,11 @@ evaluate() {  # evaluate METHOD [--adapter DIR]
   local method=$1; shift
   mkdir -p "$OUT/$method/eval" "$OUT/$method/heldout"
   for bench in $BENCHES; do
+    # A set the official scorer cannot score (e.g. POPE with no "yes" at all divides by zero)
+    # is reported and left out of the table rather than stopping the comparison.
     .build/release/vlm-eval "$bench" --model-path Data/base-model "$@" \
-      --answers-file "$OUT/$method/eval/$bench.jsonl" --scores-file "$OUT/$method/eval/${bench}_scores.json"
+      --answers-file "$OUT/$method/eval/$bench.jsonl" --scores-file "$OUT/$method/eval/${bench}_scores.json" \
+      || echo "compare: $method $bench could not be scored (see above)" >&2
   done
   for family in $FAMILIES; do
     # Held-out questions are LLaVA question lines; any model_vqa_loader benchmark generates them.
