@@ -50,4 +50,6 @@ cp "$WORK/stage1/metrics.jsonl" Data/base-model/stage1_metrics.jsonl
 cp "$WORK/stage2/metrics.jsonl" Data/base-model/stage2_metrics.jsonl
 cp "$WORK/stage2/loss.svg" Data/base-model/stage2_loss.svg
 cp Data/generated/base-init/provenance.json Data/base-model/init_provenance.json
+# Shards keep every committed file under 20 MB; the values are unchanged.
+"$PYTHON" Scripts/shard_checkpoint.py Data/base-model
 echo "base model written to Data/base-model" >&2
