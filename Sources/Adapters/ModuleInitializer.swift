@@ -49,13 +49,18 @@ public func initializeModule(_ weight: NamedWeight, settings: AdapterSettings, c
 
 /// Initialise every module of the list, `parallelism` modules at a time (each SVD also uses
 /// BLAS threads; module-level parallelism matters most for the many small matrices of a model),
-/// reporting after each module completes. Results come back in the input order; the first
-/// error stops the remaining work and is thrown.
+/// reporting after each module completes. Results come back in the input order. Shapes and
+/// ranks are checked for every module before any work starts, so a bad rank always names the
+/// first offending module; a later error stops the remaining work, and of the errors raised the
+/// one of the earliest module is thrown (not whichever thread lost the race).
 public func initializeModules(_ weights: [NamedWeight], settings: AdapterSettings, cache: DecompositionCache?,
                               prefetch: Int = 0, parallelism: Int = workerCount,
                               progress: (InitializationProgress) -> Void = { _ in }) throws -> [(name: String, module: InitializedModule)] {
+    for weight in weights where weight.shape.count == 2 {
+        try settings.checkRank(module: weight.name, rows: weight.shape[0], columns: weight.shape[1])
+    }
     var results = [InitializedModule?](repeating: nil, count: weights.count)
-    var failure: Error? = nil
+    var failure: (index: Int, error: Error)? = nil
     var next = 0, completed = 0
     let lock = NSLock()
     let workers = max(1, min(parallelism, weights.count))
@@ -79,11 +84,11 @@ public func initializeModules(_ weights: [NamedWeight], settings: AdapterSetting
                 lock.unlock()
             } catch {
                 lock.lock()
-                if failure == nil { failure = error }
+                if failure == nil || i < failure!.index { failure = (i, error) }
                 lock.unlock()
             }
         }
     }
-    if let failure { throw failure }
+    if let failure { throw failure.error }
     return zip(weights, results).map { ($0.name, $1!) }
 }

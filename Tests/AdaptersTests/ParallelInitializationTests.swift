@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TensorCore
 @testable import Adapters
@@ -22,11 +23,23 @@ import TensorCore
         }
     }
 
-    @Test func theFirstErrorIsThrown() {
-        let weights = [NamedWeight(name: "a", shape: [4, 4]) { Tensor(zeros: [4, 4]) },
-                       NamedWeight(name: "b", shape: [2, 2]) { Tensor(zeros: [2, 2]) }]
-        #expect(throws: AdaptersError.self) {
-            try initializeModules(weights, settings: AdapterSettings(rank: 3, initialization: .milora), cache: nil, parallelism: 2)
+    @Test func theFirstModulesErrorIsThrownWhateverTheScheduling() {
+        // Rank errors are found before any work starts; errors raised while working (here a
+        // non-finite weight) come back for the earliest module, not the fastest thread.
+        let ranks = (0..<8).map { i in NamedWeight(name: "m\(i)", shape: i == 0 ? [4, 4] : [2, 2]) { Tensor(zeros: i == 0 ? [4, 4] : [2, 2]) } }
+        let nonFinite = (0..<8).map { i in
+            NamedWeight(name: "w\(i)", shape: [4, 4]) {
+                if i < 3 { Thread.sleep(forTimeInterval: 0.01) }   // the earliest modules finish last
+                return Tensor(shape: [4, 4], storage: [Float](repeating: i >= 2 ? .nan : 1, count: 16))
+            }
+        }
+        for _ in 0..<5 {
+            #expect(throws: AdaptersError.rankTooLarge(module: "m1", rank: 3, rows: 2, columns: 2)) {
+                try initializeModules(ranks, settings: AdapterSettings(rank: 3, initialization: .milora), cache: nil, parallelism: 4)
+            }
+            #expect(throws: AdaptersError.nonFiniteWeight(module: "w2")) {
+                try initializeModules(nonFinite, settings: AdapterSettings(rank: 2, initialization: .milora), cache: nil, parallelism: 4)
+            }
         }
     }
 }
