@@ -88,7 +88,7 @@ public struct CLIPEncoderLayer: @unchecked Sendable {
     public var qProj, kProj, vProj, outProj: Linear  // [C, C] with bias
     public var layerNorm2: LayerNorm
     public var mlp: TwoLayerMLP
-    let geometry: AttentionGeometry
+    public let geometry: AttentionGeometry
 
     /// x [N, C] -> [N, C]
     func forward(_ x: Tensor) -> Tensor {
@@ -136,14 +136,19 @@ public struct CLIPVisionTower: @unchecked Sendable {
 
     /// Patch, class and position embeddings: pixels -> [P + 1, C].
     func embed(_ pixels: Tensor) throws -> Tensor {
-        let (s, p, channels, width) = (configuration.imageSize, configuration.patchSize, configuration.channelCount, configuration.hiddenSize)
+        embed(patches: Linear(weight: patchEmbedding)(try patchColumns(pixels)))
+    }
+
+    /// The convolution's input as a matrix (im2col): pixels [3, S, S] -> [P, 3*p*p], row
+    /// (py, px) holding pixel[c, py*p + ky, px*p + kx] in (c, ky, kx) order, the order of the
+    /// flattened convolution weight. A stride-p convolution is then one matrix product.
+    public func patchColumns(_ pixels: Tensor) throws -> Tensor {
+        let (s, p, channels) = (configuration.imageSize, configuration.patchSize, configuration.channelCount)
         guard pixels.count == channels * s * s, pixels.shape.suffix(3) == [channels, s, s] else {
             throw ArchitecturesError.imageSize(expected: s, found: pixels.shape)
         }
         let side = s / p
         let patchWidth = channels * p * p
-        // im2col: row (py, px) holds pixel[c, py*p + ky, px*p + kx] in (c, ky, kx) order, the
-        // order of the flattened convolution weight.
         var columns = [Float](repeating: 0, count: side * side * patchWidth)
         pixels.storage.withUnsafeBufferPointer { src in
             for py in 0..<side { for px in 0..<side {
@@ -153,10 +158,14 @@ public struct CLIPVisionTower: @unchecked Sendable {
                 } } }
             } }
         }
-        let patches = Linear(weight: patchEmbedding)(Tensor(shape: [side * side, patchWidth], storage: columns))
+        return Tensor(shape: [side * side, patchWidth], storage: columns)
+    }
+
+    /// [CLS; patch embeddings [P, C]] + position embeddings -> [P + 1, C].
+    public func embed(patches: Tensor) -> Tensor {
         var out = classEmbedding.storage + patches.storage
         for i in 0..<out.count { out[i] += positionEmbedding.storage[i] }
-        return Tensor(shape: [side * side + 1, width], storage: out)
+        return Tensor(shape: [patches.rowCount + 1, configuration.hiddenSize], storage: out)
     }
 }
 

@@ -32,6 +32,9 @@ public struct LlavaModel: @unchecked Sendable {
     public let preprocessorFolder: String
     /// The config's image_aspect_ratio (original layout), e.g. "pad".
     public let imageAspectRatio: String?
+    /// The key prefix of the tower's tensors in the model's own weight files (e.g.
+    /// "vision_tower."); nil when the tower lives in a separate CLIP folder (original layout).
+    public var visionTowerKeyPrefix: String? = nil
 
     /// Features per image, P.
     public var featuresPerImage: Int { visionTower.configuration.patchCount + (dropsClassToken ? 0 : 1) }

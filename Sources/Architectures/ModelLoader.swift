@@ -65,7 +65,8 @@ public enum ModelLoader {
         try throwIfMismatched([source.finish()])
         return LlavaModel(layout: .huggingFace, visionTower: tower, visionFeatureLayers: config.visionFeatureLayers,
                           dropsClassToken: config.dropsClassToken, projector: projector, language: language,
-                          imageTokenIndex: config.imageTokenIndex, preprocessorFolder: folder, imageAspectRatio: nil)
+                          imageTokenIndex: config.imageTokenIndex, preprocessorFolder: folder, imageAspectRatio: nil,
+                          visionTowerKeyPrefix: visionPrefix)
     }
 
     public static func loadOriginalLlava(folder: String) throws -> LlavaModel {

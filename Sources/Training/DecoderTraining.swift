@@ -131,7 +131,7 @@ struct ProjectorTape {
 }
 
 extension Projector {
-    /// features [P, Cv] (frozen tower output) -> [P, C]: Linear, then (activation, Linear)...
+    /// features [P, Cv] (the tower's output) -> [P, C]: Linear, then (activation, Linear)...
     func trainingForward(_ x: Tensor, generator: inout SeededGenerator) -> (Tensor, ProjectorTape) {
         var tape = ProjectorTape()
         var h = x
@@ -148,14 +148,17 @@ extension Projector {
         return (h, tape)
     }
 
-    /// dy [P, C] -> parameter gradients; no input gradient (the tower is frozen).
-    func backward(_ dy: Tensor, tape: ProjectorTape, gradients: inout ProjectorGradients) {
+    /// dy [P, C] -> parameter gradients (when `gradients` is given: the projector trains), and
+    /// the input gradient [P, Cv] when `inputGradient` (the tower trains); nil otherwise.
+    @discardableResult
+    func backward(_ dy: Tensor, tape: ProjectorTape, gradients: inout ProjectorGradients, inputGradient: Bool = false) -> Tensor? {
         var d = dy
         for i in linears.indices.reversed() {
-            var dx: Tensor? = i > 0 ? Tensor(zeros: tape.linears[i].input.shape) : nil
+            var dx: Tensor? = i > 0 || inputGradient ? Tensor(zeros: tape.linears[i].input.shape) : nil
             linears[i].backward(d, saved: tape.linears[i], gradients: &gradients.linears[i], inputGradient: &dx)
-            guard i > 0 else { break }
+            guard i > 0 else { return dx }
             d = activation.backward(dx!, saved: tape.activations[i - 1])
         }
+        return inputGradient ? d : nil  // no linears: the identity
     }
 }

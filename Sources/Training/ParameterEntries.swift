@@ -12,6 +12,7 @@ struct ModelGradients {
     var finalNorm: Tensor?   // [C]
     var lmHead: LinearGradients
     var projector: ProjectorGradients?
+    var tower: VisionTowerGradients?
 
     init(_ parts: TrainableParts, trainLanguageWeights: Bool, trainProjector: Bool) {
         let language = parts.language
@@ -20,6 +21,7 @@ struct ModelGradients {
         finalNorm = trainLanguageWeights ? Tensor(zeros: language.norm.weight.shape) : nil
         lmHead = LinearGradients(for: language.lmHead, trainWeight: trainLanguageWeights, trainBias: trainLanguageWeights)
         projector = trainProjector ? parts.projector.map { ProjectorGradients(for: $0) } : nil
+        tower = parts.tower.map { VisionTowerGradients(for: $0, depth: parts.towerDepth) }
     }
 }
 
@@ -42,7 +44,8 @@ extension TrainableModel {
 
     var trainsProjector: Bool { entries.contains { $0.group == .projector } }
 
-    static func makeEntries(_ parts: TrainableParts, mode: TuningMode, trainProjector: Bool, layout: LlavaLayout?) -> [ParameterEntry] {
+    static func makeEntries(_ parts: TrainableParts, mode: TuningMode, trainProjector: Bool, layout: LlavaLayout?,
+                            towerKeyPrefix: String? = nil) -> [ParameterEntry] {
         var entries: [ParameterEntry] = []
         let language = parts.language
         let prefix = language.modulePrefix
@@ -129,6 +132,59 @@ extension TrainableModel {
                               (\ModelGradients.projector!).appending(path: \ProjectorGradients.linears[k]),
                               group: .projector, weights: true, adapters: false)
             }
+        }
+        if let tower = parts.tower, let towerKeyPrefix {
+            entries += towerEntries(tower, depth: parts.towerDepth, namePrefix: FullCheckpointWriter.inMemoryName(towerKeyPrefix))
+        }
+        return entries
+    }
+
+    /// The tower's tensors up to hidden state `depth`, named as the checkpoint names them
+    /// (in-memory form, e.g. model.vision_tower.encoder.layers.0.mlp.fc1.weight).
+    static func towerEntries(_ tower: CLIPVisionTower, depth: Int, namePrefix: String) -> [ParameterEntry] {
+        var entries: [ParameterEntry] = []
+        let towerPath = \TrainableParts.tower!
+        let gradientPath = \ModelGradients.tower!
+        func add(_ name: String, _ path: WritableKeyPath<CLIPVisionTower, Tensor>, _ gradient: WritableKeyPath<VisionTowerGradients, Tensor>) {
+            let full = towerPath.appending(path: path)
+            entries.append(ParameterEntry(name: namePrefix + name, group: .visionTower, read: { $0[keyPath: full] },
+                                          write: { $0[keyPath: full] = $1 }, gradient: gradientPath.appending(path: gradient)))
+        }
+        func linear(_ name: String, _ path: WritableKeyPath<CLIPVisionTower, Linear>, _ gradient: WritableKeyPath<VisionTowerGradients, LinearGradients>) {
+            let full = towerPath.appending(path: path)
+            entries.append(ParameterEntry(name: namePrefix + name + ".weight", group: .visionTower,
+                                          read: { $0[keyPath: full].weight.materialized() },
+                                          write: { $0[keyPath: full].weight = WeightMatrix($1) },
+                                          gradient: gradientPath.appending(path: gradient).appending(path: \LinearGradients.weight!)))
+            entries.append(ParameterEntry(name: namePrefix + name + ".bias", group: .visionTower,
+                                          read: { $0[keyPath: full].bias! }, write: { $0[keyPath: full].bias = $1 },
+                                          gradient: gradientPath.appending(path: gradient).appending(path: \LinearGradients.bias!)))
+        }
+        // The convolution weight keeps its [C, 3, p, p] shape outside; inside it is [C, 3pp].
+        let patchShape = [tower.configuration.hiddenSize, tower.configuration.channelCount, tower.configuration.patchSize, tower.configuration.patchSize]
+        entries.append(ParameterEntry(
+            name: namePrefix + "embeddings.patch_embedding.weight", group: .visionTower,
+            read: { Tensor(shape: patchShape, storage: $0.tower!.patchEmbedding.materialized().storage) },
+            write: { parts, value in
+                parts.tower!.patchEmbedding = WeightMatrix(Tensor(shape: [patchShape[0], value.count / patchShape[0]], storage: value.storage))
+            },
+            gradient: gradientPath.appending(path: \VisionTowerGradients.patchEmbedding)))
+        add("embeddings.class_embedding", \.classEmbedding, \.classEmbedding)
+        add("embeddings.position_embedding.weight", \.positionEmbedding, \.positionEmbedding)
+        add("pre_layrnorm.weight", \.preLayerNorm.weight, \.preNormWeight!)
+        add("pre_layrnorm.bias", \.preLayerNorm.bias, \.preNormBias!)
+        for i in 0..<depth {
+            let l = "encoder.layers.\(i)."
+            add(l + "layer_norm1.weight", \.layers[i].layerNorm1.weight, \.layers[i].norm1Weight!)
+            add(l + "layer_norm1.bias", \.layers[i].layerNorm1.bias, \.layers[i].norm1Bias!)
+            linear(l + "self_attn.q_proj", \.layers[i].qProj, \.layers[i].q)
+            linear(l + "self_attn.k_proj", \.layers[i].kProj, \.layers[i].k)
+            linear(l + "self_attn.v_proj", \.layers[i].vProj, \.layers[i].v)
+            linear(l + "self_attn.out_proj", \.layers[i].outProj, \.layers[i].o)
+            add(l + "layer_norm2.weight", \.layers[i].layerNorm2.weight, \.layers[i].norm2Weight!)
+            add(l + "layer_norm2.bias", \.layers[i].layerNorm2.bias, \.layers[i].norm2Bias!)
+            linear(l + "mlp.fc1", \.layers[i].mlp.fc1, \.layers[i].fc1)
+            linear(l + "mlp.fc2", \.layers[i].mlp.fc2, \.layers[i].fc2)
         }
         return entries
     }

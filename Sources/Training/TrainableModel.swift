@@ -31,12 +31,12 @@ public enum TuningMode: Sendable {
 
 /// Which optimizer group a parameter belongs to (the projector has its own learning rate).
 public enum ParameterGroup: String, Sendable {
-    case adapter, projector, languageModel
+    case adapter, projector, languageModel, visionTower
 }
 
 /// An image of an example: preprocessed pixels [3, S, S], or the frozen tower's selected hidden
-/// state [P, Cv] (what `TrainableModel.visionFeatures(pixels:)` returns; cache it per image, the
-/// tower never trains).
+/// state [P, Cv] (what `TrainableModel.visionFeatures(pixels:)` returns; cache it per image
+/// unless the tower trains, which needs the pixels).
 public enum ImageInput: @unchecked Sendable {
     case pixels(Tensor)
     case visionFeatures(Tensor)
@@ -74,6 +74,8 @@ public enum ModelTrainingError: Error, CustomStringConvertible, Equatable {
     case unknownParameter(name: String)
     case parameterShape(name: String, expected: [Int], found: [Int])
     case vision(example: Int, reason: String)
+    case featuresForTrainableTower(example: Int)
+    case visionTowerNotTrainable(reason: String)
 
     public var description: String {
         switch self {
@@ -97,14 +99,24 @@ public enum ModelTrainingError: Error, CustomStringConvertible, Equatable {
             return "parameter '\(name)' must have shape \(expected), got \(found)"
         case let .vision(example, reason):
             return "example \(example): \(reason)"
+        case let .featuresForTrainableTower(example):
+            return "example \(example): precomputed vision features were given, but the vision tower trains; give the pixels"
+        case let .visionTowerNotTrainable(reason):
+            return "the vision tower cannot train: \(reason)"
         }
     }
 }
 
-/// The trainable pieces; frozen parts of a LLaVA model (the CLIP tower) live beside them.
+/// The trainable pieces; frozen parts of a LLaVA model (the CLIP tower, unless it trains) live
+/// beside them.
 struct TrainableParts {
     var language: LlamaModel
     var projector: Projector?
+    /// The tower when it trains (LLaVA's --unfreeze-mm-vision-tower), with the hidden state it
+    /// feeds to the projector and whether the CLS row is dropped.
+    var tower: CLIPVisionTower? = nil
+    var towerDepth = 0
+    var dropsClassToken = true
 }
 
 /// One named trainable tensor: how to read and write it, and where its gradient is.
@@ -127,13 +139,22 @@ public struct TrainableModel: @unchecked Sendable {
     /// Keep only each layer's input in the forward and recompute the layer in the backward.
     public var gradientCheckpointing = false
 
-    /// A LLaVA model: the tower is frozen; what trains follows `mode`.
-    public init(llava: LlavaModel, mode: TuningMode) throws {
+    /// A LLaVA model: what trains follows `mode`; the tower trains too when `trainVisionTower`
+    /// (LLaVA's --unfreeze-mm-vision-tower: full tuning of a llava-hf model with one feature
+    /// layer), otherwise it is frozen.
+    public init(llava: LlavaModel, mode: TuningMode, trainVisionTower: Bool = false) throws {
         var shell = llava
         shell.language.layers = []
         shell.projector.linears = []
-        try self.init(parts: TrainableParts(language: llava.language, projector: llava.projector), shell: shell,
-                      layout: llava.layout, mode: mode)
+        var parts = TrainableParts(language: llava.language, projector: llava.projector)
+        if trainVisionTower {
+            parts.tower = try Self.trainableTower(llava, mode: mode)
+            parts.towerDepth = llava.visionFeatureLayers[0] < 0 ? llava.visionTower.layers.count + 1 + llava.visionFeatureLayers[0]
+                                                                : llava.visionFeatureLayers[0]
+            parts.dropsClassToken = llava.dropsClassToken
+            shell.visionTower.layers = []  // held once, in `parts`
+        }
+        try self.init(parts: parts, shell: shell, layout: llava.layout, mode: mode)
     }
 
     /// A text-only LLaMA model (the paper's commonsense and math runs).
@@ -157,7 +178,8 @@ public struct TrainableModel: @unchecked Sendable {
         self.parts = parts
         visionShell = shell
         self.mode = mode
-        entries = Self.makeEntries(parts, mode: mode, trainProjector: trainProjector, layout: layout)
+        entries = Self.makeEntries(parts, mode: mode, trainProjector: trainProjector, layout: layout,
+                                   towerKeyPrefix: shell?.visionTowerKeyPrefix)
         entryIndex = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
     }
 
@@ -171,8 +193,12 @@ public struct TrainableModel: @unchecked Sendable {
         guard var model = visionShell else { return nil }
         model.language = parts.language
         model.projector = parts.projector!
+        if let tower = parts.tower { model.visionTower = tower }
         return model
     }
+
+    /// True when the vision tower trains (then images must come as pixels).
+    public var trainsVisionTower: Bool { parts.tower != nil }
 
     /// The adapters by module name (transformers' in-memory naming), for writing in PEFT format.
     public var adapterModules: [String: LowRankAdapter] {
@@ -218,11 +244,12 @@ public struct TrainableModel: @unchecked Sendable {
     /// Number of feature rows per image (P), 0 for a text-only model.
     public var featuresPerImage: Int { visionShell?.featuresPerImage ?? 0 }
 
-    /// The frozen tower's selected hidden state [P, Cv] of preprocessed pixels [3, S, S]: the
-    /// projector's input. Cache it per image; it never changes during training.
+    /// The tower's selected hidden state [P, Cv] of preprocessed pixels [3, S, S]: the
+    /// projector's input. Cache it per image when the tower is frozen.
     public func visionFeatures(pixels: Tensor) throws -> Tensor {
         // The shell's projector has no linears (an identity), so only the tower runs.
-        guard let shell = visionShell else { throw ModelTrainingError.imagesWithoutVisionTower(example: 0) }
+        guard var shell = visionShell else { throw ModelTrainingError.imagesWithoutVisionTower(example: 0) }
+        if let tower = parts.tower { shell.visionTower = tower }
         return try shell.encodeImage(pixels).visionHidden
     }
 }
@@ -256,6 +283,27 @@ extension TrainableModel {
             }
             language[keyPath: p].adapter = adapter
         }
+    }
+
+    /// The tower of `llava` with every weight as owned f32, after checking it can train here.
+    static func trainableTower(_ llava: LlavaModel, mode: TuningMode) throws -> CLIPVisionTower {
+        guard case .full = mode else {
+            throw ModelTrainingError.visionTowerNotTrainable(reason: "it trains only with full tuning (--tune full), which writes the whole model")
+        }
+        guard llava.visionTowerKeyPrefix != nil else {
+            throw ModelTrainingError.visionTowerNotTrainable(reason: "the tower lives in a separate CLIP folder (haotian-liu/LLaVA layout); use a llava-hf model")
+        }
+        guard llava.visionFeatureLayers.count == 1 else {
+            throw ModelTrainingError.visionTowerNotTrainable(reason: "the model reads \(llava.visionFeatureLayers.count) hidden states (vision_feature_layer \(llava.visionFeatureLayers)); one is supported")
+        }
+        var tower = llava.visionTower
+        tower.patchEmbedding = WeightMatrix(tower.patchEmbedding.materialized())
+        for i in tower.layers.indices {
+            for path in [\CLIPEncoderLayer.qProj, \.kProj, \.vProj, \.outProj, \.mlp.fc1, \.mlp.fc2] {
+                tower.layers[i][keyPath: path].weight = WeightMatrix(tower.layers[i][keyPath: path].weight.materialized())
+            }
+        }
+        return tower
     }
 
     /// Full tuning: every language-model weight as owned f32 (mapped F16/BF16 widened once).

@@ -48,10 +48,24 @@ extension TrainableModel {
     func accumulate(_ example: TrainingExample, index: Int, gradients: inout ModelGradients,
                     generator: inout SeededGenerator) throws -> (lossSum: Double, tokens: Int) {
         let language = parts.language
-        // Images: frozen tower features -> projector (trainable or not).
-        var projected: [Tensor] = [], projectorTapes: [ProjectorTape] = []
+        // Images: tower features (frozen, or computed here with a tape when the tower trains) ->
+        // projector (trainable or not).
+        var projected: [Tensor] = [], projectorTapes: [ProjectorTape] = [], towerTapes: [VisionTowerTape] = []
         for image in example.images {
-            let features = try visionInput(image, example: index)
+            let features: Tensor
+            if let tower = parts.tower {
+                guard case let .pixels(pixels) = image else { throw ModelTrainingError.featuresForTrainableTower(example: index) }
+                do {
+                    let (f, tape) = try tower.trainingForward(pixels: pixels, depth: parts.towerDepth, dropsClassToken: parts.dropsClassToken,
+                                                              generator: &generator)
+                    features = f
+                    towerTapes.append(tape)
+                } catch {
+                    throw ModelTrainingError.vision(example: index, reason: "\(error)")
+                }
+            } else {
+                features = try visionInput(image, example: index)
+            }
             guard let projector = parts.projector else { throw ModelTrainingError.imagesWithoutVisionTower(example: index) }
             let (y, tape) = projector.trainingForward(features, generator: &generator)
             projected.append(y)
@@ -122,8 +136,10 @@ extension TrainableModel {
                 for (p, row) in rowsOfImage.enumerated() {
                     dFeatures.replaceSubrange((p * width)..<((p + 1) * width), with: d.storage[(row * width)..<((row + 1) * width)])
                 }
-                parts.projector!.backward(Tensor(shape: [rowsOfImage.count, width], storage: dFeatures),
-                                          tape: projectorTapes[image], gradients: &gradients.projector!)
+                let dVision = parts.projector!.backward(Tensor(shape: [rowsOfImage.count, width], storage: dFeatures),
+                                                        tape: projectorTapes[image], gradients: &gradients.projector!,
+                                                        inputGradient: gradients.tower != nil)
+                if let dVision { parts.tower!.backward(dVision, tape: towerTapes[image], gradients: &gradients.tower!) }
             }
         }
         return (loss.lossSum, loss.countedRows)

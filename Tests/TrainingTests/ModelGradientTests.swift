@@ -158,3 +158,59 @@ private func check(_ model: TrainableModel, _ name: String, batch: [TrainingExam
     cached.images = [.visionFeatures(try model.visionFeatures(pixels: pixels))]
     #expect(try model.lossAndGradients(batch: [cached]).lossSum == model.lossAndGradients(batch: [good]).lossSum)
 }
+
+@Test func unfrozenVisionTowerGradientsMatchFiniteDifferences() throws {
+    // --tune full --unfreeze-mm-vision-tower: the fixture's tower has 3 layers and LLaVA reads
+    // hidden state -2, so embeddings, pre-layernorm and layers 0-1 train; layer 2 and
+    // post_layernorm do not feed the model and are not parameters (PyTorch leaves them None).
+    let llava = try ModelLoader.loadHuggingFaceLlava(folder: fixturePath("models", "llava-hf"))
+    let model = try TrainableModel(llava: llava, mode: .full, trainVisionTower: true)
+    let tower = model.parameterNames.filter { model.parameterGroup(of: $0) == .visionTower }
+    #expect(tower.count == 5 + 2 * 16)  // patch, class, position, pre-LN w/b; per layer 2 norms x 2 + 6 linears x 2
+    #expect(tower.allSatisfy { $0.hasPrefix("model.vision_tower.") })
+    #expect(!tower.contains { $0.contains("layers.2.") || $0.contains("post_layernorm") })
+    #expect(try model.parameter("model.vision_tower.embeddings.patch_embedding.weight").shape.count == 4)
+    let batch = try ParityFixture.batch()
+    let result = try model.lossAndGradients(batch: batch)
+    for name in ["model.vision_tower.embeddings.patch_embedding.weight", "model.vision_tower.embeddings.class_embedding",
+                 "model.vision_tower.embeddings.position_embedding.weight", "model.vision_tower.pre_layrnorm.weight",
+                 "model.vision_tower.pre_layrnorm.bias", "model.vision_tower.encoder.layers.0.self_attn.q_proj.weight",
+                 "model.vision_tower.encoder.layers.0.self_attn.q_proj.bias", "model.vision_tower.encoder.layers.0.layer_norm1.weight",
+                 "model.vision_tower.encoder.layers.1.self_attn.v_proj.weight", "model.vision_tower.encoder.layers.1.self_attn.out_proj.bias",
+                 "model.vision_tower.encoder.layers.1.layer_norm2.bias", "model.vision_tower.encoder.layers.1.mlp.fc1.weight",
+                 "model.vision_tower.encoder.layers.1.mlp.fc2.bias", "model.multi_modal_projector.linear_1.weight"] {
+        let error = try check(model, name, batch: batch, gradients: result.gradients, step: 1e-2)
+        #expect(error < 1e-3, "\(name): \(error)")
+    }
+    // A key bias adds the same q.b to every score of a row, which softmax ignores: its true
+    // gradient is zero (what is left is rounding).
+    let keyBias = result.gradients["model.vision_tower.encoder.layers.0.self_attn.k_proj.bias"]!
+    let queryBias = result.gradients["model.vision_tower.encoder.layers.0.self_attn.q_proj.bias"]!
+    #expect(keyBias.storage.map(abs).max()! < 1e-5 * queryBias.storage.map(abs).max()!)
+    // The rest of the model gets the gradients it gets with a frozen tower.
+    let frozen = try TrainableModel(llava: llava, mode: .full).lossAndGradients(batch: batch)
+    #expect(abs(frozen.lossSum - result.lossSum) < 1e-9 * abs(result.lossSum))
+    for name in ["lm_head.weight", "model.multi_modal_projector.linear_1.weight"] {
+        #expect(relativeDifference(result.gradients[name]!, frozen.gradients[name]!) < 1e-6)
+    }
+    // A written-back tower is what the model then runs.
+    var changed = model
+    var position = try model.parameter("model.vision_tower.embeddings.position_embedding.weight")
+    position.scale(by: 2)
+    try changed.setParameters(["model.vision_tower.embeddings.position_embedding.weight": position])
+    #expect(try changed.llavaModel!.visionTower.positionEmbedding.storage == position.storage)
+    #expect(try changed.lossAndGradients(batch: batch).lossSum != result.lossSum)
+}
+
+@Test func visionTowerTrainingErrorsAreClear() throws {
+    let llava = try ModelLoader.loadHuggingFaceLlava(folder: fixturePath("models", "llava-hf"))
+    #expect(throws: ModelTrainingError.visionTowerNotTrainable(reason: "it trains only with full tuning (--tune full), which writes the whole model")) {
+        try TrainableModel(llava: llava, mode: .projector, trainVisionTower: true)
+    }
+    let model = try TrainableModel(llava: llava, mode: .full, trainVisionTower: true)
+    let example = try ParityFixture.batch()[0]
+    let features = try model.visionFeatures(pixels: { if case let .pixels(p) = example.images[0] { return p }; fatalError() }())
+    #expect(throws: ModelTrainingError.featuresForTrainableTower(example: 0)) {
+        try model.lossAndGradients(batch: [TrainingExample(inputIds: example.inputIds, labels: example.labels, images: [.visionFeatures(features)])])
+    }
+}

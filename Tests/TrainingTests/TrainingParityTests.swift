@@ -108,3 +108,36 @@ func fourAdamWStepsMatchPyTorch(_ name: String) throws {
         #expect(abs(got - want) <= 1e-4 * max(1, abs(want)), "losses \(losses) vs PyTorch \(reference.stepLosses + [reference.lossAfterSteps])")
     }
 }
+
+/// transformers with every parameter trainable (--tune full --unfreeze-mm-vision-tower): the loss
+/// and the gradient of every vision-tower tensor, the projector and lm_head.
+@Test func unfrozenVisionTowerGradientsMatchTransformers() throws {
+    struct Reference: Decodable {
+        var loss: Double
+        var token_count: Int
+        var parameters: [String]
+        var without_gradient: [String]
+    }
+    let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: ParityFixture.path("full_tower", "reference.json"))))
+    let llava = try ModelLoader.loadHuggingFaceLlava(folder: fixturePath("models", "llava-hf"))
+    let model = try TrainableModel(llava: llava, mode: .full, trainVisionTower: true)
+    let result = try model.lossAndGradients(batch: try ParityFixture.batch())
+    #expect(result.tokenCount == reference.token_count)
+    let loss = result.lossSum / Double(result.tokenCount)
+    #expect(abs(loss - reference.loss) <= 1e-4 * abs(reference.loss), "loss \(loss) vs PyTorch \(reference.loss)")
+    // The same tower tensors train here as get a gradient in PyTorch.
+    let tower = Set(model.parameterNames.filter { model.parameterGroup(of: $0) == .visionTower })
+    #expect(tower == Set(reference.parameters.filter { $0.contains("vision_tower") }))
+    #expect(tower.isDisjoint(with: reference.without_gradient))
+    let expected = try SafeTensorsFile(path: ParityFixture.path("full_tower", "gradients.safetensors"))
+    for parameter in reference.parameters {
+        let want = try expected.tensor(parameter)
+        var got = try #require(result.gradients[parameter], "\(parameter)")
+        got.scale(by: 1 / Float(result.tokenCount))
+        // A key bias's true gradient is zero (softmax ignores a per-row constant): compare it absolutely.
+        let tolerance = parameter.hasSuffix("k_proj.bias") ? 1e-6 : 1e-4
+        let error = parameter.hasSuffix("k_proj.bias") ? Double(zip(got.storage, want.storage).map { abs($0 - $1) }.max()!)
+                                                       : relativeDifference(got, want)
+        #expect(error < tolerance, "\(parameter): \(error)")
+    }
+}
