@@ -38,6 +38,9 @@ public struct TrainerSettings: Codable, Sendable, Equatable {
     public var learningRate: Float = 2e-4
     /// Learning rate of parameters whose name contains a projector marker (`--mm-projector-lr`).
     public var projectorLearningRate: Float? = nil
+    /// Learning rate of vision-tower parameters (`--mm-vision-tower-lr`, as LLaVA-NeXT's
+    /// mm_vision_tower_lr); nil: the main learning rate.
+    public var visionTowerLearningRate: Float? = nil
     public var weightDecay: Float = 0
     public var maxGradNorm: Float = 1
     public var perDeviceTrainBatchSize = 16
@@ -56,7 +59,8 @@ public struct TrainerSettings: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case learningRate = "learning_rate", projectorLearningRate = "mm_projector_lr", weightDecay = "weight_decay"
+        case learningRate = "learning_rate", projectorLearningRate = "mm_projector_lr"
+        case visionTowerLearningRate = "mm_vision_tower_lr", weightDecay = "weight_decay"
         case maxGradNorm = "max_grad_norm", perDeviceTrainBatchSize = "per_device_train_batch_size"
         case gradientAccumulationSteps = "gradient_accumulation_steps", numTrainEpochs = "num_train_epochs"
         case maxSteps = "max_steps", warmupRatio = "warmup_ratio", lrSchedulerType = "lr_scheduler_type"

@@ -59,6 +59,7 @@ public final class TrainingLoop {
 
     func learningRate(for name: String) -> Float {
         if let projector = settings.projectorLearningRate, Self.projectorMarkers.contains(where: name.contains) { return projector }
+        if let tower = settings.visionTowerLearningRate, name.contains("vision_tower") { return tower }
         return settings.learningRate
     }
 

@@ -18,6 +18,7 @@ struct TuneConfiguration: Encodable {
     var model_max_length: Int
     var image_aspect_ratio: String
     var gradient_checkpointing: Bool
+    var unfreeze_mm_vision_tower: Bool
     var svd_cache: String
     var strict: Bool
     var trainer: TrainerSettings

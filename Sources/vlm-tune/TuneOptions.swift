@@ -48,6 +48,12 @@ struct TuneOptions: ParsableArguments {
     @Option(help: "Learning rate of the projector (LLaVA's --mm_projector_lr).")
     var mmProjectorLr: Float = 2e-5
 
+    @Flag(help: "Train the CLIP vision tower too (LLaVA's --unfreeze_mm_vision_tower); needs --tune full. Its weights are written with the model.")
+    var unfreezeMmVisionTower = false
+
+    @Option(help: "Learning rate of the vision tower when it trains (LLaVA-NeXT's --mm_vision_tower_lr). Default: --learning-rate.")
+    var mmVisionTowerLr: Float?
+
     @Option(help: "Decoupled AdamW weight decay.")
     var weightDecay: Float = 0
 

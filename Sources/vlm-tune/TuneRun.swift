@@ -69,19 +69,29 @@ struct TuneRun {
         case .projector: mode = .projector
         case .full: mode = .full
         }
-        var trainable = try TrainableModel(llava: llava, mode: mode)
+        var trainable: TrainableModel
+        do {
+            trainable = try TrainableModel(llava: llava, mode: mode, trainVisionTower: configuration.unfreeze_mm_vision_tower)
+        } catch let error as ModelTrainingError {
+            throw TuneFailure(message: error.description)
+        }
         trainable.gradientCheckpointing = configuration.gradient_checkpointing
 
-        // The CLIP tower is frozen: its features are computed once per image.
-        let features = try visionFeatures(prepared.examples, processor: imageProcessor, aspect: aspect, model: trainable)
+        // A frozen tower's features are computed once per image; a training tower needs the
+        // pixels of every batch (decoded again each time: memory stays flat on large sets).
+        let features = trainable.trainsVisionTower ? [:]
+            : try visionFeatures(prepared.examples, processor: imageProcessor, aspect: aspect, model: trainable)
         let box = TrainableBox(trainable)
         let source = GradientSource(
             parameters: { box.model.parameters },
             setParameter: { name, value in try? box.model.setParameters([name: value]) },
             lossAndGradients: { batch, seed in
-                let examples = batch.map { example in
-                    TrainingExample(inputIds: example.inputIds, labels: example.labels,
-                                    images: example.imagePath.map { [.visionFeatures(features[$0]!)] } ?? [])
+                let examples = try batch.map { example in
+                    let image: ImageInput? = try example.imagePath.map { path in
+                        box.model.trainsVisionTower ? .pixels(try imageProcessor.pixelValues(path: path, aspectRatio: aspect))
+                                                    : .visionFeatures(features[path]!)
+                    }
+                    return TrainingExample(inputIds: example.inputIds, labels: example.labels, images: image.map { [$0] } ?? [])
                 }
                 let result = try box.model.lossAndGradients(batch: examples, dropoutSeed: seed)
                 let images = batch.filter { $0.imagePath != nil }.count
@@ -130,6 +140,9 @@ struct TuneRun {
             BuiltInDefaults.note("no --data-path: using the built-in world's fine-tuning task \(BuiltInDefaults.fineTuningData)")
         }
         guard options.rank > 0 else { throw TuneFailure(message: "--rank must be positive") }
+        guard !options.unfreezeMmVisionTower || options.tune == .full else {
+            throw TuneFailure(message: "--unfreeze-mm-vision-tower needs --tune full (the tower's weights are written with the whole model)")
+        }
         guard let schedule = ScheduleKind(rawValue: options.lrSchedulerType) else {
             throw TuneFailure(message: "--lr-scheduler-type must be one of \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -139,6 +152,7 @@ struct TuneRun {
         var trainer = TrainerSettings()
         trainer.learningRate = options.learningRate
         trainer.projectorLearningRate = options.mmProjectorLr
+        trainer.visionTowerLearningRate = options.mmVisionTowerLr
         trainer.weightDecay = options.weightDecay
         trainer.maxGradNorm = options.maxGradNorm
         trainer.perDeviceTrainBatchSize = options.perDeviceTrainBatchSize
@@ -159,7 +173,7 @@ struct TuneRun {
             lora_alpha: try options.loraAlpha ?? defaultAlpha(), lora_dropout: options.loraDropout,
             target_modules: options.targetModules.map(TargetModules.parse), conv_mode: options.convMode ?? (options.tune == .projector ? "plain" : "vicuna_v1"),
             model_max_length: options.modelMaxLength, image_aspect_ratio: options.imageAspectRatio,
-            gradient_checkpointing: options.gradientCheckpointing,
+            gradient_checkpointing: options.gradientCheckpointing, unfreeze_mm_vision_tower: options.unfreezeMmVisionTower,
             svd_cache: options.svdCache ?? (URL(fileURLWithPath: output).deletingLastPathComponent().path + "/.svd-cache"),
             strict: options.strict, trainer: trainer)
     }

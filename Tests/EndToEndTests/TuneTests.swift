@@ -84,6 +84,31 @@ import TensorCore
         }
     }
 
+    @Test func fullTuningWithTheVisionTowerTrainsItAndResumesExactly() throws {
+        let data = try dataset()
+        let straight = try temporaryFolder("tune-tower"), resumed = try temporaryFolder("tune-tower-resumed")
+        let extra = ["--tune", "full", "--unfreeze-mm-vision-tower", "--mm-vision-tower-lr", "1e-3"]
+        let first = try tune.run(arguments(data: data, output: straight, steps: 4, extra: extra))
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try tune.run(arguments(data: data, output: resumed, steps: 3, extra: extra)).status == 0)
+        let second = try tune.run(arguments(data: data, output: resumed, steps: 4, extra: extra))
+        #expect(second.status == 0 && second.stderr.contains("resuming from checkpoint-3"), "\(second.stderr)")
+        let base = try SafeTensorsFile(path: model + "/model.safetensors")
+        let a = try SafeTensorsFile(path: straight + "/model.safetensors"), b = try SafeTensorsFile(path: resumed + "/model.safetensors")
+        #expect(a.names == base.names)
+        for name in a.names { #expect(try a.tensor(name) == b.tensor(name), "\(name)") }
+        // The tower trained (its last layer, which hidden state -2 does not read, did not).
+        let towerNames = a.names.filter { $0.contains("vision_tower") }
+        let changed = try towerNames.filter { try a.tensor($0) != base.tensor($0) }
+        #expect(changed.contains("vision_tower.embeddings.patch_embedding.weight"))
+        #expect(changed.contains { $0.contains("encoder.layers.0.mlp.fc1") })
+        #expect(!changed.contains { $0.contains("post_layernorm") })
+        let config = try String(contentsOfFile: straight + "/run_config.json", encoding: .utf8)
+        #expect(config.contains("\"unfreeze_mm_vision_tower\" : true") && config.contains("\"mm_vision_tower_lr\" : 0.001"), "\(config)")
+        let answer = try chat.run(["--model-path", straight, "--image", images + "/tall.jpg", "--prompt", "Describe the picture.", "--max-new-tokens", "4"])
+        #expect(answer.status == 0, "\(answer.stderr)")
+    }
+
     @Test func badInputGivesOneClearLine() throws {
         let output = try temporaryFolder("tune-bad")
         let empty = output + "/empty.json"
@@ -94,5 +119,7 @@ import TensorCore
         #expect(missing.status != 0 && missing.stderr.contains("none.json"))
         let rank = try tune.run(arguments(data: try dataset(), output: output, steps: 1, extra: ["--rank", "999"]))
         #expect(rank.status != 0 && rank.stderr.lowercased().contains("rank"))
+        let tower = try tune.run(arguments(data: try dataset(), output: output, steps: 1, extra: ["--unfreeze-mm-vision-tower"]))
+        #expect(tower.status != 0 && tower.stderr.contains("--unfreeze-mm-vision-tower needs --tune full"), "\(tower.stderr)")
     }
 }

@@ -61,6 +61,13 @@ import TensorCore
         #expect(CheckpointStore(outputDirectory: output).completed().map(\.step) == [27, 30])
         // The projector-named parameter moved at its own, smaller learning rate.
         #expect(loop.learningRate(for: "model.multi_modal_projector.b") == 0.01 && loop.learningRate(for: "w") == 0.05)
+        // The tower follows the main rate unless it has its own (--mm-vision-tower-lr).
+        #expect(loop.learningRate(for: "model.vision_tower.encoder.layers.0.mlp.fc1.weight") == 0.05)
+        var towerSettings = settings()
+        towerSettings.visionTowerLearningRate = 0.002
+        let towerLoop = TrainingLoop(settings: towerSettings, examples: Self.examples, source: model.source, outputDirectory: folder())
+        #expect(towerLoop.learningRate(for: "model.vision_tower.embeddings.class_embedding") == 0.002)
+        #expect(towerLoop.learningRate(for: "model.multi_modal_projector.b") == 0.01 && towerLoop.learningRate(for: "w") == 0.05)
     }
 
     @Test func resumeReproducesAnUninterruptedRun() throws {
