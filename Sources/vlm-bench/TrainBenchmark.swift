@@ -11,7 +11,9 @@ import Training
 /// decoder with random f32 weights, beside the sgemm rate measured in the same run. The
 /// PyTorch + PEFT counterpart is Scripts/bench/train_step_torch.py: same shapes (heads = C/128,
 /// MLP width int(C * 11008 / 4096)), same adapters (all seven projections, alpha = 2r, dropout
-/// 0), same FLOP count.
+/// 0), same FLOP count. `--supervised-fraction` labels only the last part of each sequence, as
+/// LLaVA's data does (the image and the prompt are -100): the step then needs logits only there,
+/// which we compute and PyTorch (transformers computes every position's logits) does not skip.
 struct TrainBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -29,8 +31,11 @@ struct TrainBenchmark: ParsableCommand {
     @Option(help: "Adapter rank r.")
     var rank = 64
 
-    @Option(help: "Vocabulary size V.")
+    @Option(help: "Vocabulary size V (LLaMA's is 32000).")
     var vocabulary = 1000
+
+    @Option(help: "Fraction of the tokens that carry a label (the last ones; the rest are -100, as LLaVA masks the image and prompt).")
+    var supervisedFraction = 1.0
 
     @Option(help: "Timed steps; the fastest counts.")
     var steps = 3
@@ -39,7 +44,7 @@ struct TrainBenchmark: ParsableCommand {
     var gradientCheckpointing = false
 
     func run() throws {
-        print("threads: \(workerCount) worker(s); OpenBLAS threads: \(openblas_get_num_threads()); T \(tokens), layers \(layers), rank \(rank), V \(vocabulary)\(gradientCheckpointing ? ", gradient checkpointing" : "")")
+        print("threads: \(workerCount) worker(s); OpenBLAS threads: \(openblas_get_num_threads()); T \(tokens), layers \(layers), rank \(rank), V \(vocabulary), supervised \(supervisedRows) rows\(gradientCheckpointing ? ", gradient checkpointing" : "")")
         print("    C  heads   MLP | step s  tokens/s  GFLOP/s | sgemm GFLOP/s  ratio | peak RSS GB")
         for hidden in hiddenSizes { try measure(hidden: hidden) }
     }
@@ -57,14 +62,19 @@ struct TrainBenchmark: ParsableCommand {
         return c
     }
 
+    /// Rows whose next token is labelled (the loss counts them; only they need logits).
+    var supervisedRows: Int { max(1, Int((Double(tokens) * supervisedFraction).rounded())) }
+
     /// As train_step_torch.py's flop_count: 4 x frozen linear parameters x T (forward and input
-    /// gradient), 6 x adapter parameters x T, and 12 T^2 C of attention per layer.
-    static func flops(_ c: LlamaConfiguration, tokens: Int, rank: Int) -> Double {
+    /// gradient), 6 x adapter parameters x T, 12 T^2 C of attention per layer, and the lm_head's
+    /// 4 x V x C per supervised row (the logits the loss needs).
+    static func flops(_ c: LlamaConfiguration, tokens: Int, rank: Int, supervisedRows: Int) -> Double {
         let (h, f, l, t, r) = (Double(c.hiddenSize), Double(c.intermediateSize), Double(c.layerCount), Double(tokens), Double(rank))
         let frozen = l * (4 * h * h + 3 * h * f)
         let adapter = l * r * (4 * (h + h) + 3 * (h + f))
         let attention = l * 12 * t * t * h
-        return 4 * frozen * t + 6 * adapter * t + attention
+        let head = 4 * Double(c.vocabularySize) * h * Double(supervisedRows)
+        return 4 * frozen * t + 6 * adapter * t + attention + head
     }
 
     private func measure(hidden: Int) throws {
@@ -84,7 +94,8 @@ struct TrainBenchmark: ParsableCommand {
         model.gradientCheckpointing = gradientCheckpointing
         var rng = SeededGenerator(seed: 2)
         let ids = (0..<tokens).map { _ in Int(rng.next() % UInt64(vocabulary)) }
-        let example = TrainingExample(inputIds: ids, labels: ids.map { Int32($0) })
+        let firstLabel = tokens - supervisedRows  // labels[t + 1] is predicted at row t
+        let example = TrainingExample(inputIds: ids, labels: ids.enumerated().map { $0.offset >= firstLabel ? Int32($0.element) : -100 })
         var optimizer = AdamW()
         var failure: Error?
         let seconds = secondsPerCall(trials: steps, minimumSeconds: 0) {
@@ -98,7 +109,7 @@ struct TrainBenchmark: ParsableCommand {
             } catch { failure = error }
         }
         if let failure { throw failure }
-        let rate = Self.flops(config, tokens: tokens, rank: rank) / seconds / 1e9
+        let rate = Self.flops(config, tokens: tokens, rank: rank, supervisedRows: supervisedRows) / seconds / 1e9
         let sgemmRate = sgemmGFLOPs(m: tokens, k: hidden, n: 4 * hidden)
         print(String(format: "%5d  %5d  %5d | %6.2f  %8.1f  %7.1f | %13.1f  %4.0f%% | %11.2f",
                      hidden, config.headCount, config.intermediateSize, seconds, Double(tokens) / seconds, rate,
