@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
         .executableTarget(name: "vlm-data", dependencies: [
-            "SyntheticWorld", "Imaging", "CLISupport",
+            "SyntheticWorld", "Imaging", "CLISupport", "Architectures", "Layers", "SafeTensors", "TensorCore", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
 

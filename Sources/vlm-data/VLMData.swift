@@ -7,8 +7,8 @@ import SyntheticWorld
 struct VLMData: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-data",
-        abstract: "Generate the built-in synthetic visual world: images, instruction data and benchmark sets.",
-        subcommands: [Generate.self, Render.self])
+        abstract: "Generate the built-in synthetic visual world (images, instruction data, benchmark sets) and pretrain a tower on it.",
+        subcommands: [Generate.self, Render.self, PretrainTower.self])
 }
 
 /// Scene options shared by the subcommands.

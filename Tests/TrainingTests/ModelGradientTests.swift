@@ -1,6 +1,7 @@
 import Adapters
 import Architectures
 import Foundation
+import Layers
 import TensorCore
 import Testing
 import Training
@@ -213,4 +214,41 @@ private func check(_ model: TrainableModel, _ name: String, batch: [TrainingExam
     #expect(throws: ModelTrainingError.featuresForTrainableTower(example: 0)) {
         try model.lossAndGradients(batch: [TrainingExample(inputIds: example.inputIds, labels: example.labels, images: [.visionFeatures(features)])])
     }
+}
+
+@Test func patchClassificationGradientsMatchFiniteDifferences() throws {
+    let llava = try ModelLoader.loadHuggingFaceLlava(folder: fixturePath("models", "llava-hf"))
+    let model = try TrainableModel(llava: llava, mode: .full, trainVisionTower: true)
+    let pixels = try ParityFixture.batch().map { example -> Tensor in
+        guard case let .pixels(p) = example.images[0] else { fatalError() }
+        return p
+    }
+    let patches = model.featuresPerImage, width = llava.visionTower.configuration.hiddenSize
+    var rng = SeededGenerator(seed: 4)
+    let heads = [3, 5].map { classes in Linear(weight: rng.uniformTensor(shape: [classes, width], low: -0.3, high: 0.3),
+                                               bias: rng.uniformTensor(shape: [classes], low: -0.1, high: 0.1)) }
+    let images = pixels.enumerated().map { i, p in
+        PatchLabelledImage(pixels: p, labels: [(0..<patches).map { Int32(($0 + i) % 3) },
+                                               (0..<patches).map { $0 % 4 == 0 ? ignoreIndex : Int32(($0 * 7 + i) % 5) }])
+    }
+    let result = try model.patchClassificationLossAndGradients(images, heads: heads)
+    let unlabelled = (patches + 3) / 4
+    #expect(result.labelCount == 2 * (2 * patches - unlabelled))
+    for name in ["model.vision_tower.embeddings.patch_embedding.weight", "model.vision_tower.encoder.layers.1.mlp.fc2.weight",
+                 "model.vision_tower.encoder.layers.0.self_attn.q_proj.weight", "model.vision_tower.pre_layrnorm.bias"] {
+        let value = try model.parameter(name)
+        let error = directionalDerivativeError(value, analytic: result.towerGradients[name]!, step: 1e-2) { v in
+            var changed = model
+            try! changed.setParameters([name: v])
+            return try! changed.patchClassificationLossAndGradients(images, heads: heads).lossSum
+        }
+        #expect(error < 1e-3, "\(name): \(error)")
+    }
+    let headError = directionalDerivativeError(heads[1].weight.materialized(), analytic: result.headGradients[1].weight!, step: 1e-2) { w in
+        var changed = heads
+        changed[1].weight = WeightMatrix(w)
+        return try! model.patchClassificationLossAndGradients(images, heads: changed).lossSum
+    }
+    #expect(headError < 1e-3)
+    #expect(throws: ModelTrainingError.self) { try TrainableModel(llava: llava, mode: .full).patchClassificationLossAndGradients(images, heads: heads) }
 }

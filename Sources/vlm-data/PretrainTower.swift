@@ -1,0 +1,152 @@
+import Architectures
+import ArgumentParser
+import CLISupport
+import Foundation
+import Imaging
+import Layers
+import SafeTensors
+import SyntheticWorld
+import TensorCore
+import Training
+
+/// `vlm-data pretrain-tower`: gives a randomly initialised tower a direct signal before LLaVA's
+/// stages, by classifying each patch's shape, colour, size and character from the world's scene
+/// graphs (Sources/Training/PatchClassification.swift). Writes the model with the trained tower.
+struct PretrainTower: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretrain-tower",
+        abstract: "Train a LLaVA model's vision tower to classify each patch's shape, colour, size and character (from a world's scene graphs).")
+
+    @Option(help: "llava-hf model folder whose tower trains (e.g. a random initialisation).")
+    var modelPath: String
+    @Option(help: "A world folder written by `vlm-data generate` (scenes/<set>.jsonl, images/).")
+    var world: String
+    @Option(help: "Which set's images and scenes to train on.")
+    var set: String = "pretrain"
+    @Option(help: "Where the model with the trained tower is written (created).")
+    var outputDir: String
+    @Option(help: "Epochs over the images.")
+    var numTrainEpochs: Double = 1
+    @Option(help: "Images per optimizer step.")
+    var batchSize: Int = 32
+    @Option(help: "Peak AdamW learning rate (cosine schedule, 3% warmup).")
+    var learningRate: Float = 1e-3
+    @Option(help: "Clip the global gradient norm to this value; 0 turns clipping off.")
+    var maxGradNorm: Float = 1
+    @Option(help: "Seed for the heads' initialisation and the image order.")
+    var seed: UInt64 = 0
+
+    struct Record: Encodable {
+        var model_path, world, set, output_dir: String
+        var num_train_epochs: Double
+        var batch_size: Int
+        var learning_rate, max_grad_norm: Float
+        var seed: UInt64
+        var heads: [String]
+    }
+
+    func run() throws {
+        guard batchSize > 0, numTrainEpochs > 0 else { throw ValidationError("--batch-size and --num-train-epochs must be positive") }
+        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        try RunRecord.write(Record(model_path: modelPath, world: world, set: set, output_dir: outputDir, num_train_epochs: numTrainEpochs,
+                                   batch_size: batchSize, learning_rate: learningRate, max_grad_norm: maxGradNorm, seed: seed,
+                                   heads: PatchLabeller.headNames), to: outputDir)
+        guard case .llava(let llava) = try ModelLoader.load(folder: modelPath) else {
+            throw ValidationError("\(modelPath) is not a LLaVA model")
+        }
+        var model = try TrainableModel(llava: llava, mode: .full, trainVisionTower: true)
+        let preprocessor = CLIPPreprocessor(config: try CLIPPreprocessorConfig.load(path: modelPath + "/preprocessor_config.json"))
+        let tower = llava.visionTower.configuration
+        let labeller = PatchLabeller(imageSize: tower.imageSize, patchSize: tower.patchSize)
+        let samples = try readScenes()
+        guard !samples.isEmpty else { throw ValidationError("\(world)/scenes/\(set).jsonl has no scenes") }
+        let imageFolder = world + "/images/" + set + "/"
+        let extensions = ["png", "jpg"]
+
+        var rng = SeededGenerator(seed: seed)
+        let bound = 1 / Float(tower.hiddenSize).squareRoot()  // torch.nn.Linear's default init range
+        var heads = PatchLabeller.classCounts.map { classes in
+            Linear(weight: rng.uniformTensor(shape: [classes, tower.hiddenSize], low: -bound, high: bound),
+                   bias: rng.uniformTensor(shape: [classes], low: -bound, high: bound))
+        }
+        let stepsPerEpoch = (samples.count + batchSize - 1) / batchSize
+        let totalSteps = Int((Double(stepsPerEpoch) * numTrainEpochs).rounded(.up))
+        let schedule = LearningRateSchedule(kind: .cosine, warmupRatio: 0.03, totalSteps: totalSteps)
+        var optimizer = AdamW()
+        let names = model.parameterNames.filter { model.parameterGroup(of: $0) == .visionTower }
+        let bar = ProgressBar(label: "tower", total: totalSteps, unit: "step")
+        var metrics = ""
+        var order: [Int] = []
+        for step in 0..<totalSteps {
+            if step % stepsPerEpoch == 0 { order = Array(samples.indices); order.shuffle(using: &rng) }
+            let local = step % stepsPerEpoch
+            let batch = try order[(local * batchSize)..<min(order.count, (local + 1) * batchSize)].map { i -> PatchLabelledImage in
+                let key = samples[i].key
+                guard let path = extensions.map({ imageFolder + key + "." + $0 }).first(where: FileManager.default.fileExists) else {
+                    throw ValidationError("no image for scene \(key) under \(imageFolder)")
+                }
+                return PatchLabelledImage(pixels: try preprocessor.pixelValues(path: path), labels: labeller.labels(samples[i].scene))
+            }
+            var result = try model.patchClassificationLossAndGradients(batch, heads: heads)
+            // Mean over labels, then clip the global norm (towers and heads together).
+            let scale = 1 / Float(max(1, result.labelCount))
+            var squares = 0.0
+            for name in names { result.towerGradients[name]!.scale(by: scale); squares += result.towerGradients[name]!.squaredSum }
+            for k in heads.indices {
+                result.headGradients[k].weight!.scale(by: scale)
+                result.headGradients[k].bias!.scale(by: scale)
+                squares += result.headGradients[k].weight!.squaredSum + result.headGradients[k].bias!.squaredSum
+            }
+            let norm = squares.squareRoot()
+            let clip: Float = maxGradNorm > 0 && norm > Double(maxGradNorm) ? Float(Double(maxGradNorm) / (norm + 1e-6)) : 1
+            let lr = learningRate * Float(schedule.multiplier(at: step))
+            var values = model.parameters
+            for name in names {
+                var g = result.towerGradients[name]!
+                g.scale(by: clip)
+                optimizer.update(&values[name]!, name: name, gradient: g, learningRate: lr)
+            }
+            try model.setParameters(values.filter { names.contains($0.key) })
+            for k in heads.indices {
+                var (w, b) = (heads[k].weight.materialized(), heads[k].bias!)
+                var (gw, gb) = (result.headGradients[k].weight!, result.headGradients[k].bias!)
+                gw.scale(by: clip)
+                gb.scale(by: clip)
+                optimizer.update(&w, name: "head\(k).weight", gradient: gw, learningRate: lr)
+                optimizer.update(&b, name: "head\(k).bias", gradient: gb, learningRate: lr)
+                heads[k] = Linear(weight: w, bias: b)
+            }
+            let patchesPerHead = batch.count * labeller.patchCount
+            let accuracy = result.correct.map { Double($0) / Double(patchesPerHead) }
+            let loss = result.lossSum / Double(max(1, result.labelCount))
+            metrics += String(format: "{\"step\":%d,\"loss\":%.5f,\"learning_rate\":%.3e,\"grad_norm\":%.4f,\"accuracy\":{%@}}\n",
+                              step + 1, loss, lr, norm,
+                              zip(PatchLabeller.headNames, accuracy).map { "\"\($0)\":\(String(format: "%.4f", $1))" }.joined(separator: ","))
+            bar.advance(fields: [("loss", String(format: "%.3f", loss))] + zip(PatchLabeller.headNames, accuracy).map { ($0, String(format: "%.2f", $1)) })
+        }
+        try AtomicFile.write(Data(metrics.utf8), to: outputDir + "/tower_metrics.jsonl")
+        let trained = model.parameters.filter { names.contains($0.key) }
+        try FullCheckpointWriter.write(source: modelPath, replacing: trained, to: outputDir,
+                                       metadata: ["format": "pt", "tuned_by": "vlm-data pretrain-tower"])
+        FileHandle.standardError.write(Data("vlm-data: tower trained on \(samples.count) images; model written to \(outputDir)\n".utf8))
+    }
+
+    func readScenes() throws -> [(key: String, scene: Scene)] {
+        struct Line: Decodable { var key: String; var scene: Scene }
+        let path = world + "/scenes/" + set + ".jsonl"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+        return try text.split(separator: "\n").enumerated().map { n, line in
+            do {
+                let decoded = try JSONDecoder().decode(Line.self, from: Data(line.utf8))
+                return (decoded.key, decoded.scene)
+            } catch {
+                throw ValidationError("\(path) line \(n + 1): \(error)")
+            }
+        }
+    }
+}
+
+extension Tensor {
+    var squaredSum: Double { storage.reduce(0.0) { $0 + Double($1) * Double($1) } }
+}
+
