@@ -45,8 +45,8 @@ struct TuneOptions: ParsableArguments {
     @Option(help: "Peak learning rate (adapters, or every weight for --tune full).")
     var learningRate: Float = 2e-4
 
-    @Option(help: "Learning rate of the projector (LLaVA's --mm_projector_lr).")
-    var mmProjectorLr: Float = 2e-5
+    @Option(help: "Learning rate of the projector (LLaVA's --mm_projector_lr). Default: 2e-5 with adapters (LLaVA-1.5's LoRA recipe); --learning-rate for --tune projector and --tune full, whose LLaVA scripts leave it unset.")
+    var mmProjectorLr: Float?
 
     @Flag(help: "Train the CLIP vision tower too (LLaVA's --unfreeze_mm_vision_tower); needs --tune full. Its weights are written with the model.")
     var unfreezeMmVisionTower = false

@@ -151,7 +151,9 @@ struct TuneRun {
         }
         var trainer = TrainerSettings()
         trainer.learningRate = options.learningRate
-        trainer.projectorLearningRate = options.mmProjectorLr
+        // LLaVA's LoRA script passes --mm_projector_lr 2e-5; its pretraining and full fine-tuning
+        // scripts do not, so the projector then learns at the main rate.
+        trainer.projectorLearningRate = options.mmProjectorLr ?? (options.tune == .adapters ? 2e-5 : nil)
         trainer.visionTowerLearningRate = options.mmVisionTowerLr
         trainer.weightDecay = options.weightDecay
         trainer.maxGradNorm = options.maxGradNorm

@@ -109,6 +109,25 @@ import TensorCore
         #expect(answer.status == 0, "\(answer.stderr)")
     }
 
+    @Test func theProjectorLearningRateFollowsLLaVAsScripts() throws {
+        // --mm_projector_lr 2e-5 is LLaVA-1.5's LoRA recipe; its pretraining and full fine-tuning
+        // scripts leave it unset, so the projector learns at --learning-rate there.
+        let data = try dataset()
+        func projectorRate(_ extra: [String]) throws -> Double? {
+            let output = try temporaryFolder("tune-lr")
+            let result = try tune.run(["--model-path", model, "--data-path", data, "--image-folder", images, "--output-dir", output,
+                                       "--rank", "4", "--max-steps", "0"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/run_config.json"))) as! [String: Any]
+            let trainer = record["trainer"] as? [String: Any] ?? (record["configuration"] as? [String: Any])?["trainer"] as? [String: Any]
+            return try #require(trainer)["mm_projector_lr"] as? Double
+        }
+        #expect(try projectorRate([]).map { abs($0 - 2e-5) < 1e-9 } == true)
+        #expect(try projectorRate(["--tune", "full"]) == nil)
+        #expect(try projectorRate(["--tune", "projector"]) == nil)
+        #expect(try projectorRate(["--tune", "full", "--mm-projector-lr", "1e-4"]).map { abs($0 - 1e-4) < 1e-9 } == true)
+    }
+
     @Test func badInputGivesOneClearLine() throws {
         let output = try temporaryFolder("tune-bad")
         let empty = output + "/empty.json"
