@@ -63,42 +63,50 @@ public func argmax(_ values: [Float]) -> Int {
 }
 
 extension GreedyDecoder {
-    /// Greedy continuations of several prompts (embeddings [T_b, C] each), decoded together:
-    /// each prompt is prefilled on its own, then every step advances all unfinished sequences
-    /// with one batched pass (LlamaModel.decodeStep). Results equal `generate` per prompt.
+    /// Greedy continuations of several prompts (embeddings [T_b, C] each), decoded together
+    /// (`greedyBatch`). Results equal `generate` per prompt.
     public func generateBatch(_ model: LlamaModel, promptEmbeddings: [Tensor]) throws -> [GenerationResult] {
-        var results = promptEmbeddings.map { _ in GenerationResult(tokens: [], finishReason: .maxNewTokens) }
-        guard maxNewTokens > 0, !promptEmbeddings.isEmpty else { return results }
-        var caches: [KVCache] = []
-        var next: [Int] = []
-        for prompt in promptEmbeddings {
-            var cache = model.makeCache(reservingTokens: prompt.rowCount + maxNewTokens)
-            let hidden = model.forward(embeddings: prompt, cache: &cache)
-            caches.append(cache)
-            next.append(argmax(model.lastLogits(hidden).storage))
+        let sequences = try greedyBatch(model, promptEmbeddings: promptEmbeddings, maxNewTokens: maxNewTokens) { _, tokens in
+            stopTokens.contains(tokens.last!)
         }
-        var active = Array(promptEmbeddings.indices)
-        while !active.isEmpty {
-            var stillActive: [Int] = [], keptCaches: [KVCache] = [], tokens: [Int] = []
-            for (slot, index) in active.enumerated() {
-                let token = next[slot]
-                results[index].tokens.append(token)
-                if stopTokens.contains(token) {
-                    results[index].finishReason = .stopToken(token)
-                } else if results[index].tokens.count < maxNewTokens {
-                    stillActive.append(index)
-                    keptCaches.append(caches[slot])
-                    tokens.append(token)
-                }
-            }
-            active = stillActive
-            caches = keptCaches
-            guard !active.isEmpty else { break }
-            let hidden = model.decodeStep(embeddings: try model.embed(tokens), caches: &caches)
-            let logits = model.logits(hidden)                       // [B, V]
-            let vocabulary = logits.lastDimension
-            next = (0..<active.count).map { argmax(Array(logits.storage[($0 * vocabulary)..<(($0 + 1) * vocabulary)])) }
+        return sequences.map { tokens in
+            GenerationResult(tokens: tokens, finishReason: tokens.last.map { stopTokens.contains($0) } == true ? .stopToken(tokens.last!) : .maxNewTokens)
         }
-        return results
     }
+}
+
+/// Greedy decoding of several prompts at once: each prompt is prefilled on its own, then every
+/// step advances all unfinished sequences with one batched pass (`LlamaModel.decodeStep`: each
+/// weight is read once per step for the whole batch). After each new token of sequence i,
+/// `stops(i, its tokens so far)` says whether it ends there; a sequence also ends at
+/// `maxNewTokens`. Returns the new tokens of each sequence.
+func greedyBatch(_ model: LlamaModel, promptEmbeddings: [Tensor], maxNewTokens: Int,
+                 stops: (Int, [Int]) -> Bool) throws -> [[Int]] {
+    var tokens = [[Int]](repeating: [], count: promptEmbeddings.count)
+    guard maxNewTokens > 0 else { return tokens }
+    var caches: [KVCache] = [], next: [Int] = []
+    for prompt in promptEmbeddings {
+        var cache = model.makeCache(reservingTokens: prompt.rowCount + maxNewTokens)
+        let hidden = model.forward(embeddings: prompt, cache: &cache)
+        caches.append(cache)
+        next.append(argmax(model.lastLogits(hidden).storage))
+    }
+    var active = Array(promptEmbeddings.indices)
+    while !active.isEmpty {
+        var kept: [Int] = [], keptCaches: [KVCache] = [], feed: [Int] = []
+        for (slot, i) in active.enumerated() {
+            tokens[i].append(next[slot])
+            if stops(i, tokens[i]) || tokens[i].count == maxNewTokens { continue }
+            kept.append(i)
+            keptCaches.append(caches[slot])
+            feed.append(next[slot])
+        }
+        active = kept
+        caches = keptCaches
+        guard !active.isEmpty else { break }
+        let logits = model.logits(model.decodeStep(embeddings: try model.embed(feed), caches: &caches))  // [B, V]
+        let vocabulary = logits.lastDimension
+        next = (0..<active.count).map { argmax(Array(logits.storage[($0 * vocabulary)..<(($0 + 1) * vocabulary)])) }
+    }
+    return tokens
 }

@@ -101,51 +101,26 @@ public func pythonStripped(_ text: String) -> String {
     return String(view)
 }
 
-/// Greedy text generation for several prompts at once: each prompt is prefilled alone, then
-/// every step advances all unfinished sequences with one batched pass (`LlamaModel.decodeStep`:
-/// each weight is read once per step for the whole batch). Stop tokens, stop strings,
-/// max_new_tokens and stripping act per sequence exactly as in `generateText`. Logits of a
-/// batched step equal the single-sequence ones up to GEMM rounding (a few ulps).
+/// Greedy text generation for several prompts at once (`greedyBatch`). Stop tokens, stop
+/// strings, max_new_tokens and stripping act per sequence exactly as in `generateText`. Logits
+/// of a batched step equal the single-sequence ones up to GEMM rounding (a few ulps).
 public func generateTextBatch(_ model: LlamaModel, promptEmbeddings: [Tensor], tokenizer: Tokenizer,
                               options: GenerationOptions) throws -> [GeneratedText] {
     precondition(options.sampling.isGreedy, "batched generation is greedy")
-    var results = [GeneratedText?](repeating: nil, count: promptEmbeddings.count)
     guard options.maxNewTokens > 0 else {
         return promptEmbeddings.map { _ in GeneratedText(text: "", tokens: [], finishReason: .maxNewTokens) }
     }
-    var tokens = [[Int]](repeating: [], count: promptEmbeddings.count)
-    var caches: [KVCache] = [], next: [Int] = []
-    for prompt in promptEmbeddings {
-        var cache = model.makeCache(reservingTokens: prompt.rowCount + options.maxNewTokens)
-        let hidden = model.forward(embeddings: prompt, cache: &cache)
-        caches.append(cache)
-        next.append(argmax(model.lastLogits(hidden).storage))
-    }
-    func finish(_ i: Int, _ reason: GeneratedText.FinishReason, _ text: String) {
-        results[i] = GeneratedText(text: options.strip ? pythonStripped(text) : text, tokens: tokens[i], finishReason: reason)
-    }
-    var active = Array(promptEmbeddings.indices)
-    while !active.isEmpty {
-        var keep: [Int] = [], keptCaches: [KVCache] = [], feed: [Int] = []
-        for (slot, i) in active.enumerated() {
-            let token = next[slot]
-            tokens[i].append(token)
-            let text = tokenizer.decode(tokens[i].filter { !options.stopTokens.contains($0) }, skipSpecialTokens: true)
-            if options.stopTokens.contains(token) { finish(i, .stopToken, text); continue }
-            if !options.stopStrings.isEmpty, let cut = firstStop(in: text, options.stopStrings) {
-                finish(i, .stopString, String(text[..<cut])); continue
-            }
-            if tokens[i].count == options.maxNewTokens { finish(i, .maxNewTokens, text); continue }
-            keep.append(i)
-            keptCaches.append(caches[slot])
-            feed.append(token)
+    var results = [GeneratedText?](repeating: nil, count: promptEmbeddings.count)
+    _ = try greedyBatch(model, promptEmbeddings: promptEmbeddings, maxNewTokens: options.maxNewTokens) { i, tokens in
+        func finish(_ reason: GeneratedText.FinishReason, _ text: String) -> Bool {
+            results[i] = GeneratedText(text: options.strip ? pythonStripped(text) : text, tokens: tokens, finishReason: reason)
+            return true
         }
-        active = keep
-        caches = keptCaches
-        guard !active.isEmpty else { break }
-        let logits = model.logits(model.decodeStep(embeddings: try model.embed(feed), caches: &caches))
-        let vocabulary = logits.lastDimension
-        next = (0..<active.count).map { argmax(Array(logits.storage[($0 * vocabulary)..<(($0 + 1) * vocabulary)])) }
+        let text = tokenizer.decode(tokens.filter { !options.stopTokens.contains($0) }, skipSpecialTokens: true)
+        if options.stopTokens.contains(tokens.last!) { return finish(.stopToken, text) }
+        if !options.stopStrings.isEmpty, let cut = firstStop(in: text, options.stopStrings) { return finish(.stopString, String(text[..<cut])) }
+        if tokens.count == options.maxNewTokens { return finish(.maxNewTokens, text) }
+        return false
     }
     return results.map { $0! }
 }
