@@ -118,9 +118,8 @@ public struct CLIPVisionTower: @unchecked Sendable {
     /// does): pixels [3, S, S] or [1, 3, S, S] -> one [P + 1, C] tensor per index. Only the
     /// layers needed are run.
     public func hiddenStates(pixels: Tensor, indices: [Int]) throws -> [Tensor] {
-        let total = layers.count + 1
-        let resolved = indices.map { $0 < 0 ? total + $0 : $0 }
-        precondition(resolved.allSatisfy { (0..<total).contains($0) }, "hidden state index outside 0..<\(total)")
+        let resolved = indices.map(hiddenStateIndex)
+        precondition(resolved.allSatisfy { (0...layers.count).contains($0) }, "hidden state index outside 0...\(layers.count)")
         var states: [Int: Tensor] = [:]
         var x = preLayerNorm(try embed(pixels))
         states[0] = x
@@ -133,6 +132,10 @@ public struct CLIPVisionTower: @unchecked Sendable {
         }
         return resolved.map { states[$0]! }
     }
+
+    /// hidden_states index `index` counted from the front (negative counts from the end, as
+    /// Python does): 0 is the pre-layernorm output, k the output of encoder layer k.
+    public func hiddenStateIndex(_ index: Int) -> Int { index < 0 ? layers.count + 1 + index : index }
 
     /// Patch, class and position embeddings: pixels -> [P + 1, C].
     func embed(_ pixels: Tensor) throws -> Tensor {

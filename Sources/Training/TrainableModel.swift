@@ -149,8 +149,7 @@ public struct TrainableModel: @unchecked Sendable {
         var parts = TrainableParts(language: llava.language, projector: llava.projector)
         if trainVisionTower {
             parts.tower = try Self.trainableTower(llava, mode: mode)
-            parts.towerDepth = llava.visionFeatureLayers[0] < 0 ? llava.visionTower.layers.count + 1 + llava.visionFeatureLayers[0]
-                                                                : llava.visionFeatureLayers[0]
+            parts.towerDepth = llava.visionTower.hiddenStateIndex(llava.visionFeatureLayers[0])
             parts.dropsClassToken = llava.dropsClassToken
             shell.visionTower.layers = []  // held once, in `parts`
         }

@@ -100,13 +100,15 @@ struct PretrainTower: ParsableCommand {
             let norm = squares.squareRoot()
             let clip: Float = maxGradNorm > 0 && norm > Double(maxGradNorm) ? Float(Double(maxGradNorm) / (norm + 1e-6)) : 1
             let lr = learningRate * Float(schedule.multiplier(at: step))
-            var values = model.parameters
+            // Only the tower's tensors: `model.parameters` would copy the whole language model.
+            var values: [String: Tensor] = [:]
             for name in names {
-                var g = result.towerGradients[name]!
+                var (value, g) = (try model.parameter(name), result.towerGradients[name]!)
                 g.scale(by: clip)
-                optimizer.update(&values[name]!, name: name, gradient: g, learningRate: lr)
+                optimizer.update(&value, name: name, gradient: g, learningRate: lr)
+                values[name] = value
             }
-            try model.setParameters(values.filter { names.contains($0.key) })
+            try model.setParameters(values)
             for k in heads.indices {
                 var (w, b) = (heads[k].weight.materialized(), heads[k].bias!)
                 var (gw, gb) = (result.headGradients[k].weight!, result.headGradients[k].bias!)
@@ -125,7 +127,7 @@ struct PretrainTower: ParsableCommand {
             bar.advance(fields: [("loss", String(format: "%.3f", loss))] + zip(PatchLabeller.headNames, accuracy).map { ($0, String(format: "%.2f", $1)) })
         }
         try AtomicFile.write(Data(metrics.utf8), to: outputDir + "/tower_metrics.jsonl")
-        let trained = model.parameters.filter { names.contains($0.key) }
+        let trained = Dictionary(uniqueKeysWithValues: try names.map { ($0, try model.parameter($0)) })
         try FullCheckpointWriter.write(source: modelPath, replacing: trained, to: outputDir,
                                        metadata: ["format": "pt", "tuned_by": "vlm-data pretrain-tower"])
         FileHandle.standardError.write(Data("vlm-data: tower trained on \(samples.count) images; model written to \(outputDir)\n".utf8))
