@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/setup.sh --no-build
 swift build
-swift test "$@"
+# Tests write their scratch files under TMPDIR: give them one folder and remove it afterwards.
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/vlm-tests.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+TMPDIR="$scratch" swift test "$@"
