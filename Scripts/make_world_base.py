@@ -25,8 +25,8 @@ from transformers import (CLIPVisionConfig, LlamaConfig, LlamaTokenizer, LlavaCo
 SYSTEM = ("A chat between a curious human and an artificial intelligence assistant. "
           "The assistant gives helpful, detailed, and polite answers to the human's questions.")
 VOCAB = 1000          # SentencePiece pieces; <image> and <pad> are added after them
-IMAGE_SIZE = 64
-PATCH = 8
+IMAGE_SIZE = 72
+PATCH = 24
 
 
 def world_text(world):

@@ -1,6 +1,7 @@
 import TensorCore
 
-/// How scenes are drawn. The defaults make a 64x64 world of 1-4 shapes.
+/// How scenes are drawn. The defaults make a 72x72 world of 1-4 shapes: 24-pixel cells of a 3x3
+/// grid, so that a tower with 24-pixel patches sees one cell per patch.
 public struct WorldConfiguration: Codable, Equatable, Sendable {
     public enum Layout: String, Codable, CaseIterable, Sendable {
         /// Objects sit at their cell's centre (plus a pixel of jitter).
@@ -11,7 +12,7 @@ public struct WorldConfiguration: Codable, Equatable, Sendable {
         case mixed
     }
 
-    public var imageSize: Int = 64
+    public var imageSize: Int = 72
     public var minObjects: Int = 1
     public var maxObjects: Int = 4
     /// Probability that a large circle or square carries a printed character.

@@ -14,7 +14,7 @@ struct VLMData: ParsableCommand {
 /// Scene options shared by the subcommands.
 struct WorldOptions: ParsableArguments {
     @Option(help: "Side of the square images in pixels.")
-    var imageSize: Int = 64
+    var imageSize: Int = 72
     @Option(help: "Fewest shapes in a scene.")
     var minObjects: Int = 1
     @Option(help: "Most shapes in a scene (at most 9, one per cell of the 3x3 grid).")
