@@ -87,42 +87,31 @@ struct PretrainTower: ParsableCommand {
                 }
                 return PatchLabelledImage(pixels: try preprocessor.pixelValues(path: path), labels: labeller.labels(samples[i].scene))
             }
-            var result = try model.patchClassificationLossAndGradients(batch, heads: heads)
-            // Mean over labels, then clip the global norm (towers and heads together).
-            let scale = 1 / Float(max(1, result.labelCount))
-            var squares = 0.0
-            for name in names { result.towerGradients[name]!.scale(by: scale); squares += result.towerGradients[name]!.squaredSum }
-            for k in heads.indices {
-                result.headGradients[k].weight!.scale(by: scale)
-                result.headGradients[k].bias!.scale(by: scale)
-                squares += result.headGradients[k].weight!.squaredSum + result.headGradients[k].bias!.squaredSum
-            }
-            let norm = squares.squareRoot()
-            let clip: Float = maxGradNorm > 0 && norm > Double(maxGradNorm) ? Float(Double(maxGradNorm) / (norm + 1e-6)) : 1
+            let result = try model.patchClassificationLossAndGradients(batch, heads: heads)
+            // Mean over labels, then clip_grad_norm_ over the tower and the heads together.
+            var gradients = names.map { result.towerGradients[$0]! } + result.headGradients.flatMap { [$0.weight!, $0.bias!] }
+            for i in gradients.indices { gradients[i].scale(by: 1 / Float(max(1, result.labelCount))) }
+            let norm = clipGradientNorm(&gradients, maxNorm: maxGradNorm)
             let lr = learningRate * Float(schedule.multiplier(at: step))
             // Only the tower's tensors: `model.parameters` would copy the whole language model.
             var values: [String: Tensor] = [:]
-            for name in names {
-                var (value, g) = (try model.parameter(name), result.towerGradients[name]!)
-                g.scale(by: clip)
-                optimizer.update(&value, name: name, gradient: g, learningRate: lr)
+            for (name, gradient) in zip(names, gradients) {
+                var value = try model.parameter(name)
+                optimizer.update(&value, name: name, gradient: gradient, learningRate: lr)
                 values[name] = value
             }
             try model.setParameters(values)
             for k in heads.indices {
                 var (w, b) = (heads[k].weight.materialized(), heads[k].bias!)
-                var (gw, gb) = (result.headGradients[k].weight!, result.headGradients[k].bias!)
-                gw.scale(by: clip)
-                gb.scale(by: clip)
-                optimizer.update(&w, name: "head\(k).weight", gradient: gw, learningRate: lr)
-                optimizer.update(&b, name: "head\(k).bias", gradient: gb, learningRate: lr)
+                optimizer.update(&w, name: "head\(k).weight", gradient: gradients[names.count + 2 * k], learningRate: lr)
+                optimizer.update(&b, name: "head\(k).bias", gradient: gradients[names.count + 2 * k + 1], learningRate: lr)
                 heads[k] = Linear(weight: w, bias: b)
             }
             let patchesPerHead = batch.count * labeller.patchCount
             let accuracy = result.correct.map { Double($0) / Double(patchesPerHead) }
             let loss = result.lossSum / Double(max(1, result.labelCount))
             metrics += String(format: "{\"step\":%d,\"loss\":%.5f,\"learning_rate\":%.3e,\"grad_norm\":%.4f,\"accuracy\":{%@}}\n",
-                              step + 1, loss, lr, norm,
+                              step + 1, loss, lr, Double(norm),
                               zip(PatchLabeller.headNames, accuracy).map { "\"\($0)\":\(String(format: "%.4f", $1))" }.joined(separator: ","))
             bar.advance(fields: [("loss", String(format: "%.3f", loss))] + zip(PatchLabeller.headNames, accuracy).map { ($0, String(format: "%.2f", $1)) })
         }
@@ -146,9 +135,5 @@ struct PretrainTower: ParsableCommand {
             }
         }
     }
-}
-
-extension Tensor {
-    var squaredSum: Double { storage.reduce(0.0) { $0 + Double($1) * Double($1) } }
 }
 
