@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""How often a model says "yes" on the built-in POPE set, by kind of question.
+
+POPE's F1 hides *why* a model fails. On the synthetic world every POPE object is a colour and a
+shape ("a red cross"), so each negative either shares the shape with an object in the image,
+shares the colour, both (on different objects), or neither. A model that answers by shape alone
+says "yes" to same-shape negatives as often as to positives.
+
+    Scripts/pope_error_breakdown.py ANSWERS.jsonl [WORLD]     (WORLD: Data/generated/world)
+
+ANSWERS.jsonl is what `vlm-eval pope --answers-file` writes. Uses only the standard library.
+"""
+import collections
+import json
+import os
+import re
+import sys
+
+
+def kind_of(color, shape, objects):
+    if any(o["color"] == color and o["shape"] == shape for o in objects):
+        return "positive"
+    same_shape = any(o["shape"] == shape for o in objects)
+    same_color = any(o["color"] == color for o in objects)
+    if same_shape and same_color:
+        return "negative: shape and colour present on different objects"
+    if same_shape:
+        return "negative: same shape present in another colour"
+    if same_color:
+        return "negative: same colour present on another shape"
+    return "negative: neither present"
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        sys.exit(__doc__)
+    answers_path = sys.argv[1]
+    world = sys.argv[2] if len(sys.argv) == 3 else "Data/generated/world"
+    scenes = {}
+    with open(os.path.join(world, "scenes", "pope.jsonl")) as f:
+        for line in f:
+            row = json.loads(line)
+            scenes[row["key"]] = row["scene"]["objects"]
+    with open(os.path.join(world, "eval", "pope", "llava_pope_test.jsonl")) as f:
+        questions = {q["question_id"]: q for q in map(json.loads, f)}
+    counts = collections.defaultdict(lambda: [0, 0])
+    with open(answers_path) as f:
+        for answer in map(json.loads, f):
+            question = questions.get(answer["question_id"])
+            if question is None:
+                sys.exit(f"{answers_path}: question_id {answer['question_id']} is not in the world's POPE set")
+            match = re.match(r"Is there an? (\w+) (\w+) in the image\?", question["text"])
+            if match is None:
+                sys.exit(f"unexpected POPE question: {question['text']!r}")
+            kind = kind_of(match.group(1), match.group(2), scenes[question["image"]])
+            counts[kind][0] += answer["text"].strip().lower().startswith("yes")
+            counts[kind][1] += 1
+    print(f"{'question kind':58s} said yes")
+    for kind, (yes, total) in sorted(counts.items()):
+        print(f"{kind:58s} {yes:4d}/{total:<4d} = {yes / total:.2f}")
+
+
+if __name__ == "__main__":
+    main()
