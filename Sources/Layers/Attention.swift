@@ -37,14 +37,19 @@ public struct AttentionSaved {
 }
 
 /// query [T, NH*HS]; keys, values: S rows of NKV*HS floats -> ([T, NH*HS], saved).
+/// Causal: rows are taken `rowBlock` at a time, and a block's products stop at the last key its
+/// last row sees (entries past that stay 0, as the mask makes them).
 public func attention(query: Tensor, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, keyCount: Int,
-                      geometry: AttentionGeometry, mask: AttentionMask) -> (output: Tensor, saved: AttentionSaved) {
+                      geometry: AttentionGeometry, mask: AttentionMask,
+                      rowBlock: Int = causalRowBlock) -> (output: Tensor, saved: AttentionSaved) {
     let (tokens, heads, headSize) = (query.rowCount, geometry.heads, geometry.headSize)
     let (queryWidth, kvWidth) = (geometry.queryWidth, geometry.kvWidth)
     precondition(query.lastDimension == queryWidth, "query rows must be \(queryWidth) wide, got \(query.shape)")
     precondition(keyCount >= tokens || mask == .bidirectional, "causal attention needs at least as many keys (\(keyCount)) as queries (\(tokens))")
+    precondition(rowBlock > 0, "rowBlock must be positive")
     let group = heads / geometry.kvHeads
     let past = keyCount - tokens
+    let blocks = mask == .causal ? stride(from: 0, to: tokens, by: rowBlock).map { ($0, min(tokens, $0 + rowBlock)) } : [(0, tokens)]
     var probabilities = Tensor(zeros: [heads, tokens, keyCount])
     var out = Tensor(zeros: [tokens, queryWidth])
     query.storage.withUnsafeBufferPointer { q in
@@ -54,27 +59,31 @@ public func attention(query: Tensor, keys: UnsafePointer<Float>, values: UnsafeP
                 for h in 0..<heads {
                     let kvHead = h / group
                     let scores = pBase + h * tokens * keyCount
-                    // scores [T, S] = scale * Q_h [T, HS] K_g^T [HS, S]
-                    sgemm(transposeA: false, transposeB: true, m: tokens, n: keyCount, k: headSize,
-                          alpha: geometry.scale, a: qBase + h * headSize, lda: queryWidth,
-                          b: keys + kvHead * headSize, ldb: kvWidth, c: scores, ldc: keyCount)
-                    parallelFor(tokens, minimumChunk: max(1, 16_384 / max(1, keyCount))) { rows in
-                        for t in rows {
-                            let row = scores + t * keyCount
-                            switch mask {
-                            case .bidirectional:
-                                softmaxRowInPlace(row, count: keyCount)
-                            case .causal:
-                                let visible = past + t + 1
-                                softmaxRowInPlace(row, count: visible)
-                                for j in visible..<keyCount { row[j] = 0 }
+                    for (first, end) in blocks {
+                        let seen = mask == .causal ? past + end : keyCount  // keys any row of the block sees
+                        let blockScores = scores + first * keyCount
+                        // scores [rows, seen] = scale * Q_h [rows, HS] K_g^T [HS, seen]
+                        sgemm(transposeA: false, transposeB: true, m: end - first, n: seen, k: headSize,
+                              alpha: geometry.scale, a: qBase + first * queryWidth + h * headSize, lda: queryWidth,
+                              b: keys + kvHead * headSize, ldb: kvWidth, c: blockScores, ldc: keyCount)
+                        parallelFor(end - first, minimumChunk: max(1, 16_384 / max(1, seen))) { rows in
+                            for r in rows {
+                                let row = blockScores + r * keyCount
+                                switch mask {
+                                case .bidirectional:
+                                    softmaxRowInPlace(row, count: keyCount)
+                                case .causal:
+                                    let visible = past + first + r + 1
+                                    softmaxRowInPlace(row, count: visible)
+                                    for j in visible..<seen { row[j] = 0 }
+                                }
                             }
                         }
+                        // out_h [rows, HS] = P [rows, seen] V_g [seen, HS]
+                        sgemm(transposeA: false, transposeB: false, m: end - first, n: headSize, k: seen,
+                              a: blockScores, lda: keyCount, b: values + kvHead * headSize, ldb: kvWidth,
+                              c: oBase + first * queryWidth + h * headSize, ldc: queryWidth)
                     }
-                    // out_h [T, HS] = P [T, S] V_g [S, HS]
-                    sgemm(transposeA: false, transposeB: false, m: tokens, n: headSize, k: keyCount,
-                          a: scores, lda: keyCount, b: values + kvHead * headSize, ldb: kvWidth,
-                          c: oBase + h * headSize, ldc: queryWidth)
                 }
             }
         }
@@ -84,13 +93,13 @@ public func attention(query: Tensor, keys: UnsafePointer<Float>, values: UnsafeP
 
 /// Attention over tensors: keys, values [S, NKV*HS].
 public func attention(query: Tensor, keys: Tensor, values: Tensor, geometry: AttentionGeometry,
-                      mask: AttentionMask) -> (output: Tensor, saved: AttentionSaved) {
+                      mask: AttentionMask, rowBlock: Int = causalRowBlock) -> (output: Tensor, saved: AttentionSaved) {
     precondition(keys.shape == values.shape && keys.lastDimension == geometry.kvWidth,
                  "keys \(keys.shape) and values \(values.shape) must be [S, \(geometry.kvWidth)]")
     return keys.storage.withUnsafeBufferPointer { k in
         values.storage.withUnsafeBufferPointer { v in
             attention(query: query, keys: k.baseAddress!, values: v.baseAddress!, keyCount: keys.rowCount,
-                      geometry: geometry, mask: mask)
+                      geometry: geometry, mask: mask, rowBlock: rowBlock)
         }
     }
 }

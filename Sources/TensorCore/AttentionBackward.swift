@@ -9,6 +9,12 @@
 //   dQ_h  = scale * dZ_h K_g           [T, HS]
 //   dK_g += scale * dZ_h^T Q_h         [S, HS]
 // Every product is an sgemm on strided views; only dZ for one head is allocated at a time.
+// Causal: rows go `rowBlock` at a time and each block's products stop at the last key its last
+// row sees (P is 0 beyond it, so those terms are 0), as the forward does.
+
+/// Rows per block when causal attention skips the keys no row of a block can see: for T = 512
+/// blocks of 128 rows skip 37.5% of the attention products while keeping sgemm's shapes large.
+public let causalRowBlock = 128
 
 public struct AttentionGradients: Sendable {
     public var query: Tensor   // [T, NH*HS]
@@ -18,13 +24,16 @@ public struct AttentionGradients: Sendable {
 
 public func attentionBackward(outputGradient dO: Tensor, query: Tensor, keys: Tensor, values: Tensor,
                               probabilities: Tensor, heads: Int, kvHeads: Int, headSize: Int,
-                              scale: Float) -> AttentionGradients {
+                              scale: Float, causal: Bool = false, rowBlock: Int = causalRowBlock) -> AttentionGradients {
     let (tokens, keyCount) = (query.rowCount, keys.rowCount)
     let (queryWidth, kvWidth) = (heads * headSize, kvHeads * headSize)
     precondition(dO.shape == query.shape && query.lastDimension == queryWidth, "dO \(dO.shape), Q \(query.shape)")
     precondition(keys.shape == values.shape && keys.lastDimension == kvWidth, "K \(keys.shape), V \(values.shape)")
     precondition(probabilities.shape == [heads, tokens, keyCount], "P \(probabilities.shape) is not [\(heads), \(tokens), \(keyCount)]")
+    precondition(rowBlock > 0 && (!causal || keyCount >= tokens), "rowBlock \(rowBlock), T \(tokens), S \(keyCount)")
     let group = heads / kvHeads
+    let past = keyCount - tokens
+    let blocks = causal ? stride(from: 0, to: tokens, by: rowBlock).map { ($0, min(tokens, $0 + rowBlock)) } : [(0, tokens)]
     var dQ = Tensor(zeros: query.shape), dK = Tensor(zeros: keys.shape), dV = Tensor(zeros: values.shape)
     var dZ = [Float](repeating: 0, count: tokens * keyCount)
     dO.storage.withUnsafeBufferPointer { dOut in
@@ -40,32 +49,36 @@ public func attentionBackward(outputGradient dO: Tensor, query: Tensor, keys: Te
         let (dq0, dk0, dv0, dz0) = (dq.baseAddress!, dk.baseAddress!, dv.baseAddress!, dz.baseAddress!)
         for h in 0..<heads {
             let g = h / group
-            let ph = p0 + h * tokens * keyCount
-            // dV_g += P_h^T dO_h
-            sgemm(transposeA: true, transposeB: false, m: keyCount, n: headSize, k: tokens,
-                  a: ph, lda: keyCount, b: dO0 + h * headSize, ldb: queryWidth,
-                  beta: 1, c: dv0 + g * headSize, ldc: kvWidth)
-            // dP_h = dO_h V_g^T, into dZ
-            sgemm(transposeA: false, transposeB: true, m: tokens, n: keyCount, k: headSize,
-                  a: dO0 + h * headSize, lda: queryWidth, b: v0 + g * headSize, ldb: kvWidth,
-                  c: dz0, ldc: keyCount)
-            // softmax backward, row by row
-            parallelFor(tokens, minimumChunk: max(1, 16_384 / max(1, keyCount))) { rows in
-                for t in rows {
-                    let (prow, drow) = (ph + t * keyCount, dz0 + t * keyCount)
-                    var dot: Float = 0
-                    for j in 0..<keyCount { dot += prow[j] * drow[j] }
-                    for j in 0..<keyCount { drow[j] = prow[j] * (drow[j] - dot) }
+            for (first, end) in blocks {
+                let (rows, seen) = (end - first, causal ? past + end : keyCount)
+                let ph = p0 + h * tokens * keyCount + first * keyCount
+                let (dOh, qh) = (dO0 + first * queryWidth + h * headSize, q0 + first * queryWidth + h * headSize)
+                // dV_g += P_h^T dO_h
+                sgemm(transposeA: true, transposeB: false, m: seen, n: headSize, k: rows,
+                      a: ph, lda: keyCount, b: dOh, ldb: queryWidth,
+                      beta: 1, c: dv0 + g * headSize, ldc: kvWidth)
+                // dP_h = dO_h V_g^T, into dZ
+                sgemm(transposeA: false, transposeB: true, m: rows, n: seen, k: headSize,
+                      a: dOh, lda: queryWidth, b: v0 + g * headSize, ldb: kvWidth,
+                      c: dz0, ldc: keyCount)
+                // softmax backward, row by row
+                parallelFor(rows, minimumChunk: max(1, 16_384 / max(1, seen))) { rowRange in
+                    for r in rowRange {
+                        let (prow, drow) = (ph + r * keyCount, dz0 + r * keyCount)
+                        var dot: Float = 0
+                        for j in 0..<seen { dot += prow[j] * drow[j] }
+                        for j in 0..<seen { drow[j] = prow[j] * (drow[j] - dot) }
+                    }
                 }
+                // dQ_h = scale * dZ K_g
+                sgemm(transposeA: false, transposeB: false, m: rows, n: headSize, k: seen, alpha: scale,
+                      a: dz0, lda: keyCount, b: k0 + g * headSize, ldb: kvWidth,
+                      c: dq0 + first * queryWidth + h * headSize, ldc: queryWidth)
+                // dK_g += scale * dZ^T Q_h
+                sgemm(transposeA: true, transposeB: false, m: seen, n: headSize, k: rows, alpha: scale,
+                      a: dz0, lda: keyCount, b: qh, ldb: queryWidth,
+                      beta: 1, c: dk0 + g * headSize, ldc: kvWidth)
             }
-            // dQ_h = scale * dZ K_g
-            sgemm(transposeA: false, transposeB: false, m: tokens, n: headSize, k: keyCount, alpha: scale,
-                  a: dz0, lda: keyCount, b: k0 + g * headSize, ldb: kvWidth,
-                  c: dq0 + h * headSize, ldc: queryWidth)
-            // dK_g += scale * dZ^T Q_h
-            sgemm(transposeA: true, transposeB: false, m: keyCount, n: headSize, k: tokens, alpha: scale,
-                  a: dz0, lda: keyCount, b: q0 + h * headSize, ldb: queryWidth,
-                  beta: 1, c: dk0 + g * headSize, ldc: kvWidth)
         }
     }}}}}}}}}
     return AttentionGradients(query: dQ, keys: dK, values: dV)

@@ -69,7 +69,7 @@ extension LlamaAttention {
         oProj.backward(dy, saved: tape.o, gradients: &gradients.o, inputGradient: &dAttended)
         var d = attentionBackward(outputGradient: dAttended!, query: tape.query, keys: tape.keys, values: tape.values,
                                   probabilities: tape.probabilities, heads: geometry.heads, kvHeads: geometry.kvHeads,
-                                  headSize: geometry.headSize, scale: geometry.scale)
+                                  headSize: geometry.headSize, scale: geometry.scale, causal: true)
         dAttended = nil
         // The rotation is orthogonal: its backward is the rotation by -angle.
         rotary.embedding.apply(&d.query, heads: geometry.heads, positions: tape.positions, inverse: true)

@@ -35,19 +35,23 @@ struct LayersTests {
         return out
     }
 
-    @Test(arguments: [(5, 5, true), (3, 8, true), (1, 9, true), (6, 6, false)])
-    func groupedQueryAttentionMatchesDefinition(tokens: Int, keys: Int, causal: Bool) {
+    /// rowBlock 2 exercises the causal block skipping (keys past a block's last visible one).
+    @Test(arguments: [(5, 5, true, 128), (3, 8, true, 128), (1, 9, true, 128), (6, 6, false, 128), (7, 7, true, 2), (5, 9, true, 2), (6, 6, false, 2)])
+    func groupedQueryAttentionMatchesDefinition(tokens: Int, keys: Int, causal: Bool, rowBlock: Int) {
         let g = AttentionGeometry(heads: 6, kvHeads: 2, headSize: 4)
         var rng = SeededGenerator(seed: 11)
         let q = rng.normalTensor(shape: [tokens, g.queryWidth])
         let k = rng.normalTensor(shape: [keys, g.kvWidth])
         let v = rng.normalTensor(shape: [keys, g.kvWidth])
-        let (out, saved) = attention(query: q, keys: k, values: v, geometry: g, mask: causal ? .causal : .bidirectional)
+        let (out, saved) = attention(query: q, keys: k, values: v, geometry: g, mask: causal ? .causal : .bidirectional, rowBlock: rowBlock)
         #expect(out.maxAbsDifference(naiveAttention(q: q, k: k, v: v, geometry: g, causal: causal)) < 1e-5)
         #expect(saved.probabilities.shape == [6, tokens, keys])
         // Every probability row sums to one.
         for r in 0..<(6 * tokens) {
             #expect(abs(saved.probabilities.row(r).reduce(0, +) - 1) < 1e-5)
+            // The backward relies on masked probabilities being exactly 0.
+            let visible = causal ? keys - tokens + r % tokens + 1 : keys
+            #expect(Array(saved.probabilities.row(r))[visible...].allSatisfy { $0 == 0 })
         }
     }
 

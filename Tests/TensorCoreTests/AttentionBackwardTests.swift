@@ -36,8 +36,9 @@ import Testing
         return (out, probs)
     }
 
-    @Test(arguments: [(true, 5, 5), (true, 3, 7), (false, 4, 6)])
-    func gradientsMatchFiniteDifferences(causal: Bool, tokens: Int, keyCount: Int) {
+    /// rowBlock 2 takes the causal rows two at a time, so the skipped keys are exercised at test size.
+    @Test(arguments: [(true, 5, 5, 128), (true, 3, 7, 128), (false, 4, 6, 128), (true, 5, 5, 2), (true, 5, 8, 2)])
+    func gradientsMatchFiniteDifferences(causal: Bool, tokens: Int, keyCount: Int, rowBlock: Int) {
         var rng = SeededGenerator(seed: UInt64(tokens * 10 + keyCount))
         let (heads, kvHeads, headSize) = (4, 2, 3)
         let q = rng.normalTensor(shape: [tokens, heads * headSize])
@@ -46,7 +47,8 @@ import Testing
         let probe = rng.normalTensor(shape: [tokens, heads * headSize])
         let (_, probs) = Self.referenceAttention(q, k, v, heads: heads, kvHeads: kvHeads, headSize: headSize, causal: causal)
         let grads = attentionBackward(outputGradient: probe, query: q, keys: k, values: v, probabilities: probs,
-                                      heads: heads, kvHeads: kvHeads, headSize: headSize, scale: 1 / Float(headSize).squareRoot())
+                                      heads: heads, kvHeads: kvHeads, headSize: headSize, scale: 1 / Float(headSize).squareRoot(),
+                                      causal: causal, rowBlock: rowBlock)
         func loss(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> Double {
             dot(Self.referenceAttention(q, k, v, heads: heads, kvHeads: kvHeads, headSize: headSize, causal: causal).0, probe)
         }
