@@ -8,7 +8,7 @@
 //   dZ_h  = P_h * (dP_h - rowsum(dP_h * P_h))      softmax backward; zero where masked
 //   dQ_h  = scale * dZ_h K_g           [T, HS]
 //   dK_g += scale * dZ_h^T Q_h         [S, HS]
-// Every product is an sgemm on strided views; only dZ for one head is allocated at a time.
+// Every product is an sgemm on strided views; dZ holds one row block of one head at a time.
 // Causal: rows go `rowBlock` at a time and each block's products stop at the last key its last
 // row sees (P is 0 beyond it, so those terms are 0), as the forward does.
 
@@ -35,7 +35,7 @@ public func attentionBackward(outputGradient dO: Tensor, query: Tensor, keys: Te
     let past = keyCount - tokens
     let blocks = causal ? stride(from: 0, to: tokens, by: rowBlock).map { ($0, min(tokens, $0 + rowBlock)) } : [(0, tokens)]
     var dQ = Tensor(zeros: query.shape), dK = Tensor(zeros: keys.shape), dV = Tensor(zeros: values.shape)
-    var dZ = [Float](repeating: 0, count: tokens * keyCount)
+    var dZ = [Float](repeating: 0, count: min(tokens, causal ? rowBlock : tokens) * keyCount)
     dO.storage.withUnsafeBufferPointer { dOut in
     query.storage.withUnsafeBufferPointer { q in
     keys.storage.withUnsafeBufferPointer { k in
