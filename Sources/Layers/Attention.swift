@@ -49,7 +49,7 @@ public func attention(query: Tensor, keys: UnsafePointer<Float>, values: UnsafeP
     precondition(rowBlock > 0, "rowBlock must be positive")
     let group = heads / geometry.kvHeads
     let past = keyCount - tokens
-    let blocks = mask == .causal ? stride(from: 0, to: tokens, by: rowBlock).map { ($0, min(tokens, $0 + rowBlock)) } : [(0, tokens)]
+    let blocks = attentionRowBlocks(tokens: tokens, rowBlock: rowBlock, causal: mask == .causal)
     var probabilities = Tensor(zeros: [heads, tokens, keyCount])
     var out = Tensor(zeros: [tokens, queryWidth])
     query.storage.withUnsafeBufferPointer { q in

@@ -16,6 +16,12 @@
 /// blocks of 128 rows skip 37.5% of the attention products while keeping sgemm's shapes large.
 public let causalRowBlock = 128
 
+/// The query-row blocks attention works through: `rowBlock` rows at a time when causal (so each
+/// block can stop at the last key its last row sees), else all rows at once. (first, end) pairs.
+public func attentionRowBlocks(tokens: Int, rowBlock: Int, causal: Bool) -> [(first: Int, end: Int)] {
+    causal ? stride(from: 0, to: tokens, by: rowBlock).map { ($0, min(tokens, $0 + rowBlock)) } : [(0, tokens)]
+}
+
 public struct AttentionGradients: Sendable {
     public var query: Tensor   // [T, NH*HS]
     public var keys: Tensor    // [S, NKV*HS]
@@ -33,7 +39,7 @@ public func attentionBackward(outputGradient dO: Tensor, query: Tensor, keys: Te
     precondition(rowBlock > 0 && (!causal || keyCount >= tokens), "rowBlock \(rowBlock), T \(tokens), S \(keyCount)")
     let group = heads / kvHeads
     let past = keyCount - tokens
-    let blocks = causal ? stride(from: 0, to: tokens, by: rowBlock).map { ($0, min(tokens, $0 + rowBlock)) } : [(0, tokens)]
+    let blocks = attentionRowBlocks(tokens: tokens, rowBlock: rowBlock, causal: causal)
     var dQ = Tensor(zeros: query.shape), dK = Tensor(zeros: keys.shape), dV = Tensor(zeros: values.shape)
     var dZ = [Float](repeating: 0, count: min(tokens, causal ? rowBlock : tokens) * keyCount)
     dO.storage.withUnsafeBufferPointer { dOut in
