@@ -19,7 +19,7 @@ SHAPES = ["circle", "square", "triangle", "star", "cross", "diamond"]
 CELLS = ["top left", "top", "top right", "left", "center", "right", "bottom left", "bottom", "bottom right"]
 
 
-def model_features(world, scenes, model_path):
+def model_features(world, scenes, model_path, normalize=True):
     from PIL import Image
     from transformers import LlavaForConditionalGeneration, CLIPImageProcessor
     model = LlavaForConditionalGeneration.from_pretrained(model_path).eval()
@@ -35,7 +35,7 @@ def model_features(world, scenes, model_path):
             features = torch.stack(list(features)) if isinstance(features, (list, tuple)) else features
             out.append(features.reshape(len(keys), 9, -1))
     x = torch.cat(out)
-    return x / x.pow(2).mean(-1, keepdim=True).sqrt()  # as the decoder's first RMSNorm sees them
+    return x / x.pow(2).mean(-1, keepdim=True).sqrt() if normalize else x  # as the decoder's first RMSNorm sees them
 
 
 def oracle_features(scenes):

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Which existence questions can the base model's 4-layer decoder learn, alone and together?
+
+POPE on the synthetic world asks for a colour and a shape ("Is there a red star?").
+Scripts/pope_attribute_ceiling.py shows that knowing which colours and which shapes are in the
+image, without binding them, already gives POPE 92.8, so the decoder needs two existence skills:
+colour existence ("Is there anything gray in the image?", `ce`) and shape existence ("Is there a
+star in the image?", `se`); `oe` is POPE's own question with its mix of hard negatives. This
+trains Data/base-model's decoder and LM head (full training, AdamW, cosine with warm-up, batch
+--batch, gradient clipping 1.0) on image features computed once, and prints held-out accuracy on
+all three every fifth of the run. Data/README.md quotes its numbers. Needs the Python venv of
+Scripts/fixtures (torch, transformers, pillow).
+
+    python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe
+        [--init fresh|base|CHECKPOINT.pt] [--features model|oracle] [--lr 1e-3] [--steps 600]
+        [--batch 32] [--save CHECKPOINT.pt] [--cache FEATURES.pt]
+
+WORLD is a generated world with at least 4000 pretrain images (the first 24000 are used, the
+last 2000 of them held out). `--features model` gives each cell the committed tower and
+projector's output; `oracle` gives it a fixed random code for its colour plus one for its shape
+(nothing for an empty cell). `--init fresh` is a randomly initialised decoder with the committed
+token embeddings; `cese` alternates colour and shape existence at random.
+"""
+import argparse, json, math, os, random, sys
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from conjunction_plateau import CELLS, COLORS, SHAPES, model_features  # noqa: E402
+
+SUFFIX = "\nAnswer the question using a single word or phrase."
+TASKS = {"ce": ["ce"], "se": ["se"], "oe": ["oe"], "cese": ["ce", "se"]}
+
+
+def article(word):
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def question(rng, scene, kind):
+    objects = [(o["color"], o["shape"]) for o in scene["objects"]]
+    colors, shapes = {c for c, _ in objects}, {s for _, s in objects}
+    if kind == "ce":
+        c = rng.choice(sorted(colors)) if rng.random() < .5 else rng.choice([c for c in COLORS if c not in colors])
+        return f"Is there anything {c} in the image?", "Yes" if c in colors else "No"
+    if kind == "se":
+        s = rng.choice(sorted(shapes)) if rng.random() < .5 else rng.choice([s for s in SHAPES if s not in shapes])
+        return f"Is there {article(s)} {s} in the image?", "Yes" if s in shapes else "No"
+    if rng.random() < .5:
+        (c, s), answer = rng.choice(objects), "Yes"
+    else:  # POPE-like: two thirds of the negatives share the colour or the shape with an object
+        hard_draw, answer = rng.random(), "No"
+        absent = [(c, s) for c in COLORS for s in SHAPES if (c, s) not in objects]
+        hard = [(c, s) for c, s in absent if s in shapes or c in colors]
+        c, s = rng.choice(hard if hard_draw < .67 and hard else absent)
+    return f"Is there {article(c)} {c} {s} in the image?", answer
+
+
+def oracle_codes(scenes, width):
+    x = torch.zeros(len(scenes), 9, width)
+    codes = torch.randn(len(COLORS) + len(SHAPES), width, generator=torch.Generator().manual_seed(1)) * 10.6
+    for i, scene in enumerate(scenes):
+        for o in scene["objects"]:
+            x[i, CELLS.index(o["position"])] += codes[COLORS.index(o["color"])] + codes[len(COLORS) + SHAPES.index(o["shape"])]
+    return x
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("world")
+    p.add_argument("--task", choices=sorted(TASKS), required=True)
+    p.add_argument("--init", default="fresh", help="fresh, base, or a checkpoint written by --save")
+    p.add_argument("--features", choices=["model", "oracle"], default="model")
+    p.add_argument("--model-path", default="Data/base-model")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--steps", type=int, default=600)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--save", help="write the decoder's state here at the end")
+    p.add_argument("--cache", help="model features: load from this file, or compute and write it")
+    args = p.parse_args()
+    from transformers import AutoTokenizer, LlavaConfig, LlavaForConditionalGeneration
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    model = LlavaForConditionalGeneration.from_pretrained(args.model_path)
+    if args.init == "fresh":
+        fresh = LlavaForConditionalGeneration(LlavaConfig.from_pretrained(args.model_path))
+        fresh.model.language_model.embed_tokens.load_state_dict(model.model.language_model.embed_tokens.state_dict())
+        model = fresh
+    elif args.init != "base":
+        model.load_state_dict(torch.load(args.init))
+    decoder, head = model.model.language_model, model.lm_head
+    tokenizer = AutoTokenizer.from_pretrained(args.model_path)
+    scenes = [json.loads(line) for line in open(f"{args.world}/scenes/pretrain.jsonl")][:24000]
+    if len(scenes) < 4000:
+        sys.exit(f"{args.world} has {len(scenes)} pretrain scenes; generate at least 4000")
+    if args.features == "oracle":
+        features = oracle_codes([s["scene"] for s in scenes], decoder.config.hidden_size)
+    elif args.cache and os.path.exists(args.cache):
+        features = torch.load(args.cache)
+    else:
+        features = model_features(args.world, scenes, args.model_path, normalize=False)
+        if args.cache:
+            torch.save(features, args.cache)
+    scenes = [s["scene"] for s in scenes]
+    train, held_out = range(0, len(scenes) - 2000), range(len(scenes) - 2000, len(scenes))
+    embed = decoder.embed_tokens
+
+    def batch(rng, indices, kinds, with_answer=True):
+        """LLaVA v1 turns without the system prompt: USER: <image>\\nQ ASSISTANT: A</s>."""
+        sequences, labels, answers = [], [], []
+        for i, kind in zip(indices, kinds):
+            q, a = question(rng, scenes[i], kind)
+            before = tokenizer("USER: ").input_ids
+            after = tokenizer("\n" + q + SUFFIX + " ASSISTANT:", add_special_tokens=False).input_ids
+            answer = tokenizer("\n" + q + SUFFIX + " ASSISTANT: " + a + "</s>", add_special_tokens=False).input_ids[len(after):]
+            tail = after + (answer if with_answer else [])
+            sequences.append(torch.cat([embed(torch.tensor(before)), features[i], embed(torch.tensor(tail))]))
+            labels.append([-100] * (len(before) + 9 + len(after)) + answer)
+            answers.append(a)
+        length = max(len(s) for s in sequences)
+        x = torch.zeros(len(sequences), length, decoder.config.hidden_size)
+        mask = torch.zeros(len(sequences), length, dtype=torch.long)
+        y = torch.full((len(sequences), length), -100)
+        for j, s in enumerate(sequences):
+            if with_answer:  # right padding for training, left padding to read the last position
+                x[j, :len(s)], mask[j, :len(s)], y[j, :len(s)] = s, 1, torch.tensor(labels[j])
+            else:
+                x[j, length - len(s):], mask[j, length - len(s):] = s, 1
+        return x, mask, y, answers
+
+    yes, no = (tokenizer(w, add_special_tokens=False).input_ids[0] for w in ("Yes", "No"))
+
+    @torch.no_grad()
+    def accuracy(kind):
+        rng, right, indices = random.Random(7), 0, list(held_out)[:600]
+        for i in range(0, len(indices), 200):
+            x, mask, _, answers = batch(rng, indices[i:i + 200], [kind] * 200, with_answer=False)
+            logits = head(decoder(inputs_embeds=x, attention_mask=mask).last_hidden_state[:, -1])
+            right += sum(("Yes" if l[yes] > l[no] else "No") == a for l, a in zip(logits, answers))
+        return round(right / len(indices), 3)
+
+    def report(step, loss=None):
+        print(json.dumps({"step": step, "loss": loss, **{k: accuracy(k) for k in ("oe", "ce", "se")}}), flush=True)
+
+    parameters = list(decoder.parameters()) + list(head.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=0.0)
+    warmup = max(1, args.steps // 30)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: s / warmup if s < warmup else
+                                                 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, args.steps - warmup))))
+    rng, kinds = random.Random(0), TASKS[args.task]
+    report(0)
+    for step in range(1, args.steps + 1):
+        indices = rng.sample(train, args.batch)
+        x, mask, y, _ = batch(rng, indices, [rng.choice(kinds) for _ in indices])
+        logits = head(decoder(inputs_embeds=x, attention_mask=mask).last_hidden_state)
+        loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), y[:, 1:].reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        schedule.step()
+        if step % max(1, args.steps // 5) == 0:
+            report(step, round(loss.item(), 4))
+    if args.save:
+        torch.save(model.state_dict(), args.save)
+
+
+if __name__ == "__main__":
+    main()
