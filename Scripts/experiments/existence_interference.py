@@ -13,13 +13,14 @@ Scripts/fixtures (torch, transformers, pillow).
 
     python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe
         [--init fresh|base|CHECKPOINT.pt] [--features model|oracle] [--lr 1e-3] [--steps 600]
-        [--batch 32] [--save CHECKPOINT.pt] [--cache FEATURES.pt]
+        [--batch 32] [--save CHECKPOINT.pt] [--cache FEATURES.pt] [--heads N] [--layers N]
 
 WORLD is a generated world with at least 4000 pretrain images (the first 24000 are used, the
 last 2000 of them held out). `--features model` gives each cell the committed tower and
 projector's output; `oracle` gives it a fixed random code for its colour plus one for its shape
 (nothing for an empty cell). `--init fresh` is a randomly initialised decoder with the committed
-token embeddings; `cese` alternates colour and shape existence at random.
+token embeddings, with `--heads` attention heads (head size = width / heads) and `--layers` layers
+if given; `cese` alternates colour and shape existence at random.
 """
 import argparse, json, math, os, random, sys
 import torch
@@ -75,13 +76,25 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--save", help="write the decoder's state here at the end")
     p.add_argument("--cache", help="model features: load from this file, or compute and write it")
+    p.add_argument("--heads", type=int, help="attention heads of a fresh decoder (default: the base model's)")
+    p.add_argument("--layers", type=int, help="layers of a fresh decoder (default: the base model's)")
     args = p.parse_args()
     from transformers import AutoTokenizer, LlavaConfig, LlavaForConditionalGeneration
     torch.manual_seed(0)
     torch.set_num_threads(1)
     model = LlavaForConditionalGeneration.from_pretrained(args.model_path)
+    if (args.heads or args.layers) and args.init != "fresh":
+        sys.exit("--heads and --layers shape a fresh decoder only")
     if args.init == "fresh":
-        fresh = LlavaForConditionalGeneration(LlavaConfig.from_pretrained(args.model_path))
+        config = LlavaConfig.from_pretrained(args.model_path)
+        text = config.text_config
+        text.num_hidden_layers = args.layers or text.num_hidden_layers
+        if args.heads:
+            if text.hidden_size % args.heads:
+                sys.exit(f"--heads {args.heads} does not divide the width {text.hidden_size}")
+            text.num_attention_heads = text.num_key_value_heads = args.heads
+            text.head_dim = text.hidden_size // args.heads
+        fresh = LlavaForConditionalGeneration(config)
         fresh.model.language_model.embed_tokens.load_state_dict(model.model.language_model.embed_tokens.state_dict())
         model = fresh
     elif args.init != "base":
