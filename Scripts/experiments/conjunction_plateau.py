@@ -35,7 +35,9 @@ def model_features(world, scenes, model_path, normalize=True):
             features = torch.stack(list(features)) if isinstance(features, (list, tuple)) else features
             out.append(features.reshape(len(keys), 9, -1))
     x = torch.cat(out)
-    return x / x.pow(2).mean(-1, keepdim=True).sqrt() if normalize else x  # as the decoder's first RMSNorm sees them
+    if not normalize:  # the projector's raw outputs, as the decoder receives them
+        return x
+    return x / x.pow(2).mean(-1, keepdim=True).sqrt()  # as the decoder's first RMSNorm sees them
 
 
 def oracle_features(scenes):
