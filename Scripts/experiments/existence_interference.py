@@ -14,13 +14,16 @@ Scripts/fixtures (torch, transformers, pillow).
     python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe
         [--init fresh|base|CHECKPOINT.pt] [--features model|oracle] [--lr 1e-3] [--steps 600]
         [--batch 32] [--save CHECKPOINT.pt] [--cache FEATURES.pt] [--heads N] [--layers N]
+    python Scripts/experiments/existence_interference.py WORLD --feature-stats [--cache FEATURES.pt]
 
 WORLD is a generated world with at least 4000 pretrain images (the first 24000 are used, the
 last 2000 of them held out). `--features model` gives each cell the committed tower and
 projector's output; `oracle` gives it a fixed random code for its colour plus one for its shape
 (nothing for an empty cell). `--init fresh` is a randomly initialised decoder with the committed
 token embeddings, with `--heads` attention heads (head size = width / heads) and `--layers` layers
-if given; `cese` alternates colour and shape existence at random.
+if given; `cese` alternates colour and shape existence at random. `--feature-stats` prints how
+much of the (RMS-normalised) object cells' variance colour and shape each explain, and the
+closest pairs of centred class means, then stops.
 """
 import argparse, json, math, os, random, sys
 import torch
@@ -64,10 +67,33 @@ def oracle_codes(scenes, width):
     return x
 
 
+def feature_stats(features, scenes):
+    cells, labels = [], {"colour": [], "shape": []}
+    for i, scene in enumerate(scenes):
+        for o in scene["objects"]:
+            cells.append(features[i, CELLS.index(o["position"])])
+            labels["colour"].append(COLORS.index(o["color"]))
+            labels["shape"].append(SHAPES.index(o["shape"]))
+    x = torch.stack(cells)
+    x = x / x.pow(2).mean(-1, keepdim=True).sqrt()
+    x = x - x.mean(0)
+    total = x.pow(2).sum(-1).mean()
+    for name, names in (("colour", COLORS), ("shape", SHAPES)):
+        label = torch.tensor(labels[name])
+        means = torch.stack([x[label == k].mean(0) for k in range(len(names))])
+        between = sum((label == k).float().mean() * means[k].pow(2).sum() for k in range(len(names)))
+        unit = means / means.norm(dim=-1, keepdim=True)
+        cosine = unit @ unit.T - 2 * torch.eye(len(names))
+        pairs = sorted(((cosine[a, b].item(), names[a], names[b]) for a in range(len(names)) for b in range(a)), reverse=True)
+        print(json.dumps({"attribute": name, "between_class_variance_share": round((between / total).item(), 3),
+                          "closest_class_means": [[a, b, round(c, 2)] for c, a, b in pairs[:3]]}))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("world")
-    p.add_argument("--task", choices=sorted(TASKS), required=True)
+    p.add_argument("--task", choices=sorted(TASKS))
+    p.add_argument("--feature-stats", action="store_true", help="print the features' colour and shape statistics and stop")
     p.add_argument("--init", default="fresh", help="fresh, base, or a checkpoint written by --save")
     p.add_argument("--features", choices=["model", "oracle"], default="model")
     p.add_argument("--model-path", default="Data/base-model")
@@ -79,6 +105,8 @@ def main():
     p.add_argument("--heads", type=int, help="attention heads of a fresh decoder (default: the base model's)")
     p.add_argument("--layers", type=int, help="layers of a fresh decoder (default: the base model's)")
     args = p.parse_args()
+    if not args.task and not args.feature_stats:
+        p.error("give --task or --feature-stats")
     from transformers import AutoTokenizer, LlavaConfig, LlavaForConditionalGeneration
     torch.manual_seed(0)
     torch.set_num_threads(1)
@@ -113,6 +141,8 @@ def main():
         if args.cache:
             torch.save(features, args.cache)
     scenes = [s["scene"] for s in scenes]
+    if args.feature_stats:
+        return feature_stats(features, scenes)
     train, held_out = range(0, len(scenes) - 2000), range(len(scenes) - 2000, len(scenes))
     embed = decoder.embed_tokens
 
