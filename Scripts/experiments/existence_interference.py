@@ -21,7 +21,7 @@ last 2000 of them held out). `--features model` gives each cell the committed to
 projector's output; `oracle` gives it a fixed random code for its colour plus one for its shape
 (nothing for an empty cell). `--init fresh` is a randomly initialised decoder with the committed
 token embeddings, with `--heads` attention heads (head size = width / heads) and `--layers` layers
-if given; `cese` alternates colour and shape existence at random. `--feature-stats` prints how
+if given (a checkpoint of `--save` keeps them); `cese` alternates colour and shape existence at random. `--feature-stats` prints how
 much of the (RMS-normalised) object cells' variance colour and shape each explain, and the
 closest pairs of centred class means, then stops.
 """
@@ -111,9 +111,16 @@ def main():
     torch.manual_seed(0)
     torch.set_num_threads(1)
     model = LlavaForConditionalGeneration.from_pretrained(args.model_path)
-    if (args.heads or args.layers) and args.init != "fresh":
-        sys.exit("--heads and --layers shape a fresh decoder only")
-    if args.init == "fresh":
+    if (args.heads or args.layers) and args.init == "base":
+        sys.exit("--heads and --layers shape a fresh decoder (or one saved from it), not the base model")
+    checkpoint = None if args.init in ("base", "fresh") else torch.load(args.init)
+    if isinstance(checkpoint, dict) and "state_dict" in checkpoint:  # its shape, as --save wrote it
+        for name in ("heads", "layers"):
+            if getattr(args, name) not in (None, checkpoint[name]):
+                sys.exit(f"--{name} {getattr(args, name)} differs from the checkpoint's {checkpoint[name]}")
+            setattr(args, name, checkpoint[name])
+        checkpoint = checkpoint["state_dict"]
+    if args.init != "base":
         config = LlavaConfig.from_pretrained(args.model_path)
         text = config.text_config
         text.num_hidden_layers = args.layers or text.num_hidden_layers
@@ -125,8 +132,8 @@ def main():
         fresh = LlavaForConditionalGeneration(config)
         fresh.model.language_model.embed_tokens.load_state_dict(model.model.language_model.embed_tokens.state_dict())
         model = fresh
-    elif args.init != "base":
-        model.load_state_dict(torch.load(args.init))
+        if checkpoint is not None:
+            model.load_state_dict(checkpoint)
     decoder, head = model.model.language_model, model.lm_head
     tokenizer = AutoTokenizer.from_pretrained(args.model_path)
     scenes = [json.loads(line) for line in open(f"{args.world}/scenes/pretrain.jsonl")][:24000]
@@ -203,7 +210,9 @@ def main():
         if step % max(1, args.steps // 5) == 0:
             report(step, round(loss.item(), 4))
     if args.save:
-        torch.save(model.state_dict(), args.save)
+        text = decoder.config
+        torch.save({"heads": text.num_attention_heads, "layers": text.num_hidden_layers,
+                    "state_dict": model.state_dict()}, args.save)
 
 
 if __name__ == "__main__":
