@@ -29,7 +29,7 @@ import argparse, json, math, os, random, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conjunction_plateau import CELLS, COLORS, SHAPES, model_features  # noqa: E402
+from conjunction_plateau import CELLS, COLORS, SHAPES, model_features, oracle_features  # noqa: E402
 
 SUFFIX = "\nAnswer the question using a single word or phrase."
 TASKS = {"ce": ["ce"], "se": ["se"], "oe": ["oe"], "cese": ["ce", "se"]}
@@ -59,12 +59,9 @@ def question(rng, scene, kind):
 
 
 def oracle_codes(scenes, width):
-    x = torch.zeros(len(scenes), 9, width)
+    """A fixed random code per colour and per shape, summed in each object's cell."""
     codes = torch.randn(len(COLORS) + len(SHAPES), width, generator=torch.Generator().manual_seed(1)) * 10.6
-    for i, scene in enumerate(scenes):
-        for o in scene["objects"]:
-            x[i, CELLS.index(o["position"])] += codes[COLORS.index(o["color"])] + codes[len(COLORS) + SHAPES.index(o["shape"])]
-    return x
+    return oracle_features(scenes) @ codes
 
 
 def feature_stats(features, scenes):
@@ -140,7 +137,7 @@ def main():
     if len(scenes) < 4000:
         sys.exit(f"{args.world} has {len(scenes)} pretrain scenes; generate at least 4000")
     if args.features == "oracle":
-        features = oracle_codes([s["scene"] for s in scenes], decoder.config.hidden_size)
+        features = oracle_codes(scenes, decoder.config.hidden_size)
     elif args.cache and os.path.exists(args.cache):
         features = torch.load(args.cache)
     else:
@@ -152,13 +149,13 @@ def main():
         return feature_stats(features, scenes)
     train, held_out = range(0, len(scenes) - 2000), range(len(scenes) - 2000, len(scenes))
     embed = decoder.embed_tokens
+    before = tokenizer("USER: ").input_ids  # BOS and the turn's opening, the same for every question
 
     def batch(rng, indices, kinds, with_answer=True):
         """LLaVA v1 turns without the system prompt: USER: <image>\\nQ ASSISTANT: A</s>."""
         sequences, labels, answers = [], [], []
         for i, kind in zip(indices, kinds):
             q, a = question(rng, scenes[i], kind)
-            before = tokenizer("USER: ").input_ids
             after = tokenizer("\n" + q + SUFFIX + " ASSISTANT:", add_special_tokens=False).input_ids
             answer = tokenizer("\n" + q + SUFFIX + " ASSISTANT: " + a + "</s>", add_special_tokens=False).input_ids[len(after):]
             tail = after + (answer if with_answer else [])
