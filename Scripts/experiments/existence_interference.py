@@ -5,15 +5,17 @@ POPE on the synthetic world asks for a colour and a shape ("Is there a red star?
 Scripts/pope_attribute_ceiling.py shows that knowing which colours and which shapes are in the
 image, without binding them, already gives POPE 92.8, so the decoder needs two existence skills:
 colour existence ("Is there anything gray in the image?", `ce`) and shape existence ("Is there a
-star in the image?", `se`); `oe` is POPE's own question with its mix of hard negatives. This
-trains Data/base-model's decoder and LM head (full training, AdamW, cosine with warm-up, batch
---batch, gradient clipping 1.0) on image features computed once, and prints held-out accuracy on
-all three every fifth of the run. Data/README.md quotes its numbers. Needs the Python venv of
+star in the image?", `se`); `oe` is POPE's own question with its mix of hard negatives; `and`
+asks for both attributes anywhere in the image ("Is there anything gray and a star in the
+image?"), the answerer that gives POPE 92.8. This trains Data/base-model's decoder and LM head
+(full training, AdamW, cosine with warm-up, batch --batch, gradient clipping 1.0) on image
+features computed once, and prints held-out accuracy on all four every fifth of the run (or
+every --report-every steps). Data/README.md quotes its numbers. Needs the Python venv of
 Scripts/fixtures (torch, transformers, pillow).
 
-    python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe
+    python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe|and|cesand
         [--init fresh|base|CHECKPOINT.pt] [--features model|oracle] [--lr 1e-3] [--steps 600]
-        [--batch 32] [--save CHECKPOINT.pt] [--cache FEATURES.pt] [--heads N] [--layers N]
+        [--batch 32] [--report-every N] [--save CHECKPOINT.pt] [--cache FEATURES.pt] [--heads N] [--layers N]
     python Scripts/experiments/existence_interference.py WORLD --feature-stats [--cache FEATURES.pt]
 
 WORLD is a generated world with at least 4000 pretrain images (the first 24000 are used, the
@@ -21,9 +23,10 @@ last 2000 of them held out). `--features model` gives each cell the committed to
 projector's output; `oracle` gives it a fixed random code for its colour plus one for its shape
 (nothing for an empty cell). `--init fresh` is a randomly initialised decoder with the committed
 token embeddings, with `--heads` attention heads (head size = width / heads) and `--layers` layers
-if given (a checkpoint of `--save` keeps them); `cese` alternates colour and shape existence at random. `--feature-stats` prints how
-much of the (RMS-normalised) object cells' variance colour and shape each explain, and the
-closest pairs of centred class means, then stops.
+if given (a checkpoint of `--save` keeps them); `cese` alternates colour and shape existence at
+random, `cesand` adds `and`. `--feature-stats` prints how much of the (RMS-normalised) object
+cells' variance colour and shape each explain, and the closest pairs of centred class means,
+then stops.
 """
 import argparse, json, math, os, random, sys
 import torch
@@ -32,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conjunction_plateau import CELLS, COLORS, SHAPES, model_features, oracle_features  # noqa: E402
 
 SUFFIX = "\nAnswer the question using a single word or phrase."
-TASKS = {"ce": ["ce"], "se": ["se"], "oe": ["oe"], "cese": ["ce", "se"]}
+TASKS = {"ce": ["ce"], "se": ["se"], "oe": ["oe"], "and": ["and"], "cese": ["ce", "se"], "cesand": ["ce", "se", "and"]}
 
 
 def article(word):
@@ -48,6 +51,10 @@ def question(rng, scene, kind):
     if kind == "se":
         s = rng.choice(sorted(shapes)) if rng.random() < .5 else rng.choice([s for s in SHAPES if s not in shapes])
         return f"Is there {article(s)} {s} in the image?", "Yes" if s in shapes else "No"
+    if kind == "and":  # both attributes anywhere in the image, not necessarily on one object
+        c = rng.choice(sorted(colors)) if rng.random() < .6 else rng.choice([c for c in COLORS if c not in colors])
+        s = rng.choice(sorted(shapes)) if rng.random() < .6 else rng.choice([s for s in SHAPES if s not in shapes])
+        return f"Is there anything {c} and {article(s)} {s} in the image?", "Yes" if c in colors and s in shapes else "No"
     if rng.random() < .5:
         (c, s), answer = rng.choice(objects), "Yes"
     else:  # POPE-like: two thirds of the negatives share the colour or the shape with an object
@@ -97,6 +104,7 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--report-every", type=int, help="held-out accuracy every this many steps (default: a fifth of the run)")
     p.add_argument("--save", help="write the decoder's state here at the end")
     p.add_argument("--cache", help="model features: load from this file, or compute and write it")
     p.add_argument("--heads", type=int, help="attention heads of a fresh decoder (default: the base model's)")
@@ -185,7 +193,7 @@ def main():
         return round(right / len(indices), 3)
 
     def report(step, loss=None):
-        print(json.dumps({"step": step, "loss": loss, **{k: accuracy(k) for k in ("oe", "ce", "se")}}), flush=True)
+        print(json.dumps({"step": step, "loss": loss, **{k: accuracy(k) for k in ("oe", "ce", "se", "and")}}), flush=True)
 
     parameters = list(decoder.parameters()) + list(head.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=0.0)
@@ -204,7 +212,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)
         optimizer.step()
         schedule.step()
-        if step % max(1, args.steps // 5) == 0:
+        if step % (args.report_every or max(1, args.steps // 5)) == 0:
             report(step, round(loss.item(), 4))
     if args.save:
         text = decoder.config
