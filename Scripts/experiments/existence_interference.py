@@ -10,7 +10,7 @@ asks for both attributes anywhere in the image ("Is there anything gray and a st
 image?"), the answerer that gives POPE 92.8. This trains Data/base-model's decoder and LM head
 (full training, AdamW, cosine with warm-up, batch --batch, gradient clipping 1.0) on image
 features computed once, and prints held-out accuracy on all four every fifth of the run (or
-every --report-every steps). Data/README.md quotes its numbers. Needs the Python venv of
+every --report-every steps). Data/pope-investigation.md quotes its numbers. Needs the Python venv of
 Scripts/fixtures (torch, transformers, pillow).
 
     python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe|and|cesand
@@ -25,8 +25,12 @@ projector's output; `oracle` gives it a fixed random code for its colour plus on
 token embeddings, with `--heads` attention heads (head size = width / heads) and `--layers` layers
 if given (a checkpoint of `--save` keeps them); `cese` alternates colour and shape existence at
 random, `cesand` adds `and`. `--feature-stats` prints how much of the (RMS-normalised) object
-cells' variance colour and shape each explain, and the closest pairs of centred class means,
-then stops.
+cells' energy is one shared vector, how much of the rest colour and shape each explain (and the
+other objects of the scene, which a cell sees through the tower's attention), and the closest
+pairs of centred class means, then stops. `--features additive` keeps only the model's class
+means (each object cell = the mean object cell + its colour's and its shape's mean offsets),
+`offsets` only the two offsets (nothing shared, nothing in empty cells), `tower` trains the
+projector with the decoder.
 """
 import argparse, json, math, os, random, sys
 import torch
@@ -71,17 +75,71 @@ def oracle_codes(scenes, width):
     return oracle_features(scenes) @ codes
 
 
+def additive_features(features, scenes, shared_mean=True):
+    """Each object cell as the mean object cell plus its colour's and its shape's mean offsets from
+    it (the model's own geometry, no noise, nothing else); empty cells as the mean empty cell.
+    Without shared_mean, only the two offsets, and nothing in empty cells."""
+    occupied = oracle_features([{"scene": s} for s in scenes])
+    colour, shape = occupied[..., :len(COLORS)], occupied[..., len(COLORS):]
+    has_object = colour.sum(-1) > 0
+    mean = features[has_object].mean(0)
+    colour_means = torch.stack([features[colour[..., k] > 0].mean(0) - mean for k in range(len(COLORS))])
+    shape_means = torch.stack([features[shape[..., k] > 0].mean(0) - mean for k in range(len(SHAPES))])
+    out = colour @ colour_means + shape @ shape_means
+    if not shared_mean:
+        return out
+    return torch.where(has_object[..., None], out + mean, features[~has_object].mean(0))
+
+
+def cached(path, compute):
+    """compute(), kept in path (if given) for the next run."""
+    if path and os.path.exists(path):
+        return torch.load(path)
+    features = compute()
+    if path:
+        torch.save(features, path)
+    return features
+
+
+def tower_features(world, scenes, model_path):
+    """The tower's selected features, as the projector receives them: a hook on its input."""
+    inputs = []
+    hook = torch.nn.modules.module.register_module_forward_hook(
+        lambda module, args, output: inputs.append(args[0]) if type(module).__name__ == "LlavaMultiModalProjector" else None)
+    try:
+        model_features(world, scenes, model_path, normalize=False)
+    finally:
+        hook.remove()
+    return torch.cat(inputs).reshape(len(scenes), 9, -1)
+
+
 def feature_stats(features, scenes):
-    cells, labels = [], {"colour": [], "shape": []}
+    cells, labels, others = [], {"colour": [], "shape": []}, []
     for i, scene in enumerate(scenes):
         for o in scene["objects"]:
             cells.append(features[i, CELLS.index(o["position"])])
             labels["colour"].append(COLORS.index(o["color"]))
             labels["shape"].append(SHAPES.index(o["shape"]))
+            other = torch.zeros(len(COLORS) + len(SHAPES))  # the other objects' attributes
+            for p in scene["objects"]:
+                if p is not o:
+                    other[COLORS.index(p["color"])] += 1
+                    other[len(COLORS) + SHAPES.index(p["shape"])] += 1
+            others.append(other)
     x = torch.stack(cells)
     x = x / x.pow(2).mean(-1, keepdim=True).sqrt()
+    shared = x.mean(0).pow(2).sum() / x.pow(2).sum(-1).mean()
     x = x - x.mean(0)
     total = x.pow(2).sum(-1).mean()
+    own = torch.cat([torch.nn.functional.one_hot(torch.tensor(labels["colour"]), len(COLORS)),
+                     torch.nn.functional.one_hot(torch.tensor(labels["shape"]), len(SHAPES))], 1).float()
+
+    def explained(z):  # share of the centred cells' variance a least-squares fit on z explains
+        z = torch.cat([z, torch.ones(len(z), 1)], 1)
+        return 1 - (x - z @ torch.linalg.lstsq(z, x).solution).pow(2).sum() / x.pow(2).sum()
+    print(json.dumps({"shared_mean_share_of_object_cells": round(shared.item(), 3),
+                      "explained_by_own_colour_and_shape": round(explained(own).item(), 3),
+                      "explained_adding_other_objects": round(explained(torch.cat([own, torch.stack(others)], 1)).item(), 3)}))
     for name, names in (("colour", COLORS), ("shape", SHAPES)):
         label = torch.tensor(labels[name])
         means = torch.stack([x[label == k].mean(0) for k in range(len(names))])
@@ -99,7 +157,7 @@ def main():
     p.add_argument("--task", choices=sorted(TASKS))
     p.add_argument("--feature-stats", action="store_true", help="print the features' colour and shape statistics and stop")
     p.add_argument("--init", default="fresh", help="fresh, base, or a checkpoint written by --save")
-    p.add_argument("--features", choices=["model", "oracle"], default="model")
+    p.add_argument("--features", choices=["model", "tower", "additive", "offsets", "oracle"], default="model")
     p.add_argument("--model-path", default="Data/base-model")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--steps", type=int, default=600)
@@ -125,6 +183,7 @@ def main():
                 sys.exit(f"--{name} {getattr(args, name)} differs from the checkpoint's {checkpoint[name]}")
             setattr(args, name, checkpoint[name])
         checkpoint = checkpoint["state_dict"]
+    base_projector = model.model.multi_modal_projector.state_dict()
     if args.init != "base":
         config = LlavaConfig.from_pretrained(args.model_path)
         text = config.text_config
@@ -140,24 +199,30 @@ def main():
         if checkpoint is not None:
             model.load_state_dict(checkpoint)
     decoder, head = model.model.language_model, model.lm_head
+    projector = model.model.multi_modal_projector if args.features == "tower" else None
     tokenizer = AutoTokenizer.from_pretrained(args.model_path)
     scenes = [json.loads(line) for line in open(f"{args.world}/scenes/pretrain.jsonl")][:24000]
     if len(scenes) < 4000:
         sys.exit(f"{args.world} has {len(scenes)} pretrain scenes; generate at least 4000")
     if args.features == "oracle":
         features = oracle_codes(scenes, decoder.config.hidden_size)
-    elif args.cache and os.path.exists(args.cache):
-        features = torch.load(args.cache)
+    elif args.features == "tower":  # the projector's inputs; the projector then trains with the decoder
+        if args.init == "fresh":
+            model.model.multi_modal_projector.load_state_dict(base_projector)
+        features = cached(args.cache, lambda: tower_features(args.world, scenes, args.model_path))
     else:
-        features = model_features(args.world, scenes, args.model_path, normalize=False)
-        if args.cache:
-            torch.save(features, args.cache)
+        features = cached(args.cache, lambda: model_features(args.world, scenes, args.model_path, normalize=False))
     scenes = [s["scene"] for s in scenes]
+    if args.features in ("additive", "offsets"):
+        features = additive_features(features, scenes, shared_mean=args.features == "additive")
     if args.feature_stats:
         return feature_stats(features, scenes)
     train, held_out = range(0, len(scenes) - 2000), range(len(scenes) - 2000, len(scenes))
     embed = decoder.embed_tokens
     before = tokenizer("USER: ").input_ids  # BOS and the turn's opening, the same for every question
+
+    def image_tokens(i):
+        return projector(features[i]) if projector is not None else features[i]
 
     def batch(rng, indices, kinds, with_answer=True):
         """LLaVA v1 turns without the system prompt: USER: <image>\\nQ ASSISTANT: A</s>."""
@@ -167,7 +232,7 @@ def main():
             after = tokenizer("\n" + q + SUFFIX + " ASSISTANT:", add_special_tokens=False).input_ids
             answer = tokenizer("\n" + q + SUFFIX + " ASSISTANT: " + a + "</s>", add_special_tokens=False).input_ids[len(after):]
             tail = after + (answer if with_answer else [])
-            sequences.append(torch.cat([embed(torch.tensor(before)), features[i], embed(torch.tensor(tail))]))
+            sequences.append(torch.cat([embed(torch.tensor(before)), image_tokens(i), embed(torch.tensor(tail))]))
             labels.append([-100] * (len(before) + 9 + len(after)) + answer)
             answers.append(a)
         length = max(len(s) for s in sequences)
@@ -195,7 +260,7 @@ def main():
     def report(step, loss=None):
         print(json.dumps({"step": step, "loss": loss, **{k: accuracy(k) for k in ("oe", "ce", "se", "and")}}), flush=True)
 
-    parameters = list(decoder.parameters()) + list(head.parameters())
+    parameters = list(decoder.parameters()) + list(head.parameters()) + list(projector.parameters() if projector else [])
     optimizer = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=0.0)
     warmup = max(1, args.steps // 30)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: s / warmup if s < warmup else
