@@ -2,7 +2,7 @@
 """What the built-in POPE set gives a model that answers from single attributes.
 
 Every POPE object in the synthetic world is a colour and a shape ("a red cross"). Binding the two
-on one object is the hard part for a small decoder (Data/README.md, "Why it is slow"). This
+on one object is the hard part for a small decoder (Data/pope-investigation.md, "Why it is slow"). This
 script scores rule-based answerers that use the image's ground truth, to show how far each
 partial skill gets on POPE's headline (mean F1 over the three splits, x100, as eval_pope.py
 computes each split's F1):

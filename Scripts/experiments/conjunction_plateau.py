@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How long does object existence ("Is there a red star?") sit on a plateau before it is learned,
 for the ideal model of the task: a small MLP applied to each of the 9 image tokens together with
-the question's colour and shape, maxed (logsumexp) over the cells. Data/README.md quotes its
+the question's colour and shape, maxed (logsumexp) over the cells. Data/pope-investigation.md quotes its
 numbers. Needs the Python venv of Scripts/fixtures (torch, transformers, pillow).
 
     python Scripts/experiments/conjunction_plateau.py WORLD [--features oracle|model] [--hard 0.67]
