@@ -30,7 +30,8 @@ other objects of the scene, which a cell sees through the tower's attention), an
 pairs of centred class means, then stops. `--features additive` keeps only the model's class
 means (each object cell = the mean object cell + its colour's and its shape's mean offsets),
 `offsets` only the two offsets (nothing shared, nothing in empty cells), `tower` trains the
-projector with the decoder.
+projector with the decoder, `fitted` maps the tower's features onto the oracle codes with a
+projector-shaped MLP fitted beforehand (a stand-in for a tower trained towards fixed codes).
 """
 import argparse, json, math, os, random, sys
 import torch
@@ -89,6 +90,29 @@ def additive_features(features, scenes, shared_mean=True):
     if not shared_mean:
         return out
     return torch.where(has_object[..., None], out + mean, features[~has_object].mean(0))
+
+
+def fitted_codes(tower, codes, n_train, steps=3000):
+    """A projector-shaped MLP (Linear, GELU, Linear) fitted by least squares to map each cell's
+    tower features onto its oracle code: what a tower and projector trained towards fixed codes
+    (rather than to classify) would give the decoder, noise included."""
+    torch.manual_seed(0)
+    width = tower.shape[-1]
+    mlp = torch.nn.Sequential(torch.nn.Linear(width, codes.shape[-1]), torch.nn.GELU(), torch.nn.Linear(codes.shape[-1], codes.shape[-1]))
+    x, y = tower[:n_train].reshape(-1, width), codes[:n_train].reshape(-1, codes.shape[-1])
+    optimizer = torch.optim.Adam(mlp.parameters(), lr=1e-3)
+    for step in range(steps):
+        rows = torch.randint(0, len(x), (512,))
+        loss = (mlp(x[rows]) - y[rows]).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        out = mlp(tower)
+        held = codes[n_train:]
+        r2 = 1 - (out[n_train:] - held).pow(2).sum() / (held - held.mean((0, 1))).pow(2).sum()
+    print(json.dumps({"fitted_codes_held_out_r2": round(r2.item(), 4)}), flush=True)
+    return out
 
 
 def cached(path, compute):
@@ -157,7 +181,7 @@ def main():
     p.add_argument("--task", choices=sorted(TASKS))
     p.add_argument("--feature-stats", action="store_true", help="print the features' colour and shape statistics and stop")
     p.add_argument("--init", default="fresh", help="fresh, base, or a checkpoint written by --save")
-    p.add_argument("--features", choices=["model", "tower", "additive", "offsets", "oracle"], default="model")
+    p.add_argument("--features", choices=["model", "tower", "additive", "offsets", "fitted", "oracle"], default="model")
     p.add_argument("--model-path", default="Data/base-model")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--steps", type=int, default=600)
@@ -206,6 +230,9 @@ def main():
         sys.exit(f"{args.world} has {len(scenes)} pretrain scenes; generate at least 4000")
     if args.features == "oracle":
         features = oracle_codes(scenes, decoder.config.hidden_size)
+    elif args.features == "fitted":  # the tower's features mapped onto the oracle codes
+        tower = cached(args.cache, lambda: tower_features(args.world, scenes, args.model_path))
+        features = fitted_codes(tower, oracle_codes(scenes, decoder.config.hidden_size), len(scenes) - 2000)
     elif args.features == "tower":  # the projector's inputs; the projector then trains with the decoder
         if args.init == "fresh":
             model.model.multi_modal_projector.load_state_dict(base_projector)
