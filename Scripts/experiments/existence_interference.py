@@ -125,6 +125,13 @@ def cached(path, compute):
     return features
 
 
+def check_width(features, width, cache):
+    """--features model caches the projector's outputs, tower and fitted the tower's: not interchangeable."""
+    if features.shape[-1] != width:
+        sys.exit(f"{cache}: features of width {features.shape[-1]}, this mode needs {width}; "
+                 "was it written with another --features?")
+
+
 def tower_features(world, scenes, model_path):
     """The tower's selected features, as the projector receives them: a hook on its input."""
     inputs = []
@@ -232,13 +239,16 @@ def main():
         features = oracle_codes(scenes, decoder.config.hidden_size)
     elif args.features == "fitted":  # the tower's features mapped onto the oracle codes
         tower = cached(args.cache, lambda: tower_features(args.world, scenes, args.model_path))
+        check_width(tower, model.config.vision_config.hidden_size, args.cache)
         features = fitted_codes(tower, oracle_codes(scenes, decoder.config.hidden_size), len(scenes) - 2000)
     elif args.features == "tower":  # the projector's inputs; the projector then trains with the decoder
         if args.init == "fresh":
             model.model.multi_modal_projector.load_state_dict(base_projector)
         features = cached(args.cache, lambda: tower_features(args.world, scenes, args.model_path))
+        check_width(features, model.config.vision_config.hidden_size, args.cache)
     else:
         features = cached(args.cache, lambda: model_features(args.world, scenes, args.model_path, normalize=False))
+        check_width(features, decoder.config.hidden_size, args.cache)
     scenes = [s["scene"] for s in scenes]
     if args.features in ("additive", "offsets"):
         features = additive_features(features, scenes, shared_mean=args.features == "additive")
