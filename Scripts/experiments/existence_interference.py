@@ -14,7 +14,8 @@ every --report-every steps). Data/pope-investigation.md quotes its numbers. Need
 Scripts/fixtures (torch, transformers, pillow).
 
     python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe|and|cesand
-        [--init fresh|base|CHECKPOINT.pt] [--features model|oracle] [--lr 1e-3] [--steps 600]
+        [--init fresh|base|CHECKPOINT.pt] [--features model|tower|additive|offsets|fitted|oracle]
+        [--lr 1e-3] [--steps 600]
         [--batch 32] [--report-every N] [--save CHECKPOINT.pt] [--cache FEATURES.pt] [--heads N] [--layers N]
     python Scripts/experiments/existence_interference.py WORLD --feature-stats [--cache FEATURES.pt]
 
@@ -80,7 +81,7 @@ def additive_features(features, scenes, shared_mean=True):
     """Each object cell as the mean object cell plus its colour's and its shape's mean offsets from
     it (the model's own geometry, no noise, nothing else); empty cells as the mean empty cell.
     Without shared_mean, only the two offsets, and nothing in empty cells."""
-    occupied = oracle_features([{"scene": s} for s in scenes])
+    occupied = oracle_features(scenes)
     colour, shape = occupied[..., :len(COLORS)], occupied[..., len(COLORS):]
     has_object = colour.sum(-1) > 0
     mean = features[has_object].mean(0)
@@ -195,7 +196,7 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--report-every", type=int, help="held-out accuracy every this many steps (default: a fifth of the run)")
     p.add_argument("--save", help="write the decoder's state here at the end")
-    p.add_argument("--cache", help="model features: load from this file, or compute and write it")
+    p.add_argument("--cache", help="the model's (or, for tower and fitted, the tower's) features: load from this file, or compute and write it")
     p.add_argument("--heads", type=int, help="attention heads of a fresh decoder (default: the base model's)")
     p.add_argument("--layers", type=int, help="layers of a fresh decoder (default: the base model's)")
     args = p.parse_args()
@@ -237,21 +238,19 @@ def main():
         sys.exit(f"{args.world} has {len(scenes)} pretrain scenes; generate at least 4000")
     if args.features == "oracle":
         features = oracle_codes(scenes, decoder.config.hidden_size)
-    elif args.features == "fitted":  # the tower's features mapped onto the oracle codes
-        tower = cached(args.cache, lambda: tower_features(args.world, scenes, args.model_path))
-        check_width(tower, model.config.vision_config.hidden_size, args.cache)
-        features = fitted_codes(tower, oracle_codes(scenes, decoder.config.hidden_size), len(scenes) - 2000)
-    elif args.features == "tower":  # the projector's inputs; the projector then trains with the decoder
-        if args.init == "fresh":
-            model.model.multi_modal_projector.load_state_dict(base_projector)
+    elif args.features in ("tower", "fitted"):
         features = cached(args.cache, lambda: tower_features(args.world, scenes, args.model_path))
         check_width(features, model.config.vision_config.hidden_size, args.cache)
+        if args.features == "fitted":  # the tower's features mapped onto the oracle codes
+            features = fitted_codes(features, oracle_codes(scenes, decoder.config.hidden_size), len(scenes) - 2000)
+        elif args.init == "fresh":  # tower: the committed projector, training with the decoder
+            model.model.multi_modal_projector.load_state_dict(base_projector)
     else:
         features = cached(args.cache, lambda: model_features(args.world, scenes, args.model_path, normalize=False))
         check_width(features, decoder.config.hidden_size, args.cache)
+        if args.features in ("additive", "offsets"):
+            features = additive_features(features, scenes, shared_mean=args.features == "additive")
     scenes = [s["scene"] for s in scenes]
-    if args.features in ("additive", "offsets"):
-        features = additive_features(features, scenes, shared_mean=args.features == "additive")
     if args.feature_stats:
         return feature_stats(features, scenes)
     train, held_out = range(0, len(scenes) - 2000), range(len(scenes) - 2000, len(scenes))
