@@ -11,11 +11,17 @@ import Training
 
 /// `vlm-data pretrain-tower`: gives a randomly initialised tower a direct signal before LLaVA's
 /// stages, by classifying each patch's shape, colour, size and character from the world's scene
-/// graphs (Sources/Training/PatchClassification.swift). Writes the model with the trained tower.
+/// graphs (Sources/Training/PatchClassification.swift). With `--objective codes` it instead
+/// trains the projector (tower frozen) to map each patch onto a fixed code of those labels
+/// (Sources/Training/PatchCodeRegression.swift). Writes the model with the trained part.
 struct PretrainTower: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain-tower",
-        abstract: "Train a LLaVA model's vision tower to classify each patch's shape, colour, size and character (from a world's scene graphs).")
+        abstract: "Train a LLaVA model's vision tower to classify each patch's shape, colour, size and character, or its projector to map each patch onto fixed codes of them (from a world's scene graphs).")
+
+    enum Objective: String, ExpressibleByArgument, CaseIterable {
+        case classes, codes
+    }
 
     @Option(help: "llava-hf model folder whose tower trains (e.g. a random initialisation).")
     var modelPath: String
@@ -33,8 +39,12 @@ struct PretrainTower: ParsableCommand {
     var learningRate: Float = 1e-3
     @Option(help: "Clip the global gradient norm to this value; 0 turns clipping off.")
     var maxGradNorm: Float = 1
-    @Option(help: "Seed for the heads' initialisation and the image order.")
+    @Option(help: "Seed for the heads' initialisation (or the codes) and the image order.")
     var seed: UInt64 = 0
+    @Option(help: "classes: the tower trains, linear heads classify each patch's labels (cross-entropy). codes: the tower is frozen and the projector trains to output, for each patch, the sum of a fixed random code per label (mean squared error).")
+    var objective: Objective = .classes
+    @Option(help: "Standard deviation of the fixed codes' elements (--objective codes).")
+    var codeScale: Float = 10
 
     struct Record: Encodable {
         var model_path, world, set, output_dir: String
@@ -43,6 +53,8 @@ struct PretrainTower: ParsableCommand {
         var learning_rate, max_grad_norm: Float
         var seed: UInt64
         var heads: [String]
+        var objective: String
+        var code_scale: Float?
     }
 
     func run() throws {
@@ -50,11 +62,13 @@ struct PretrainTower: ParsableCommand {
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         try RunRecord.write(Record(model_path: modelPath, world: world, set: set, output_dir: outputDir, num_train_epochs: numTrainEpochs,
                                    batch_size: batchSize, learning_rate: learningRate, max_grad_norm: maxGradNorm, seed: seed,
-                                   heads: PatchLabeller.headNames), to: outputDir)
+                                   heads: PatchLabeller.headNames, objective: objective.rawValue,
+                                   code_scale: objective == .codes ? codeScale : nil), to: outputDir)
         guard case .llava(let llava) = try ModelLoader.load(folder: modelPath) else {
             throw ValidationError("\(modelPath) is not a LLaVA model")
         }
-        var model = try TrainableModel(llava: llava, mode: .full, trainVisionTower: true)
+        var model = objective == .codes ? try TrainableModel(llava: llava, mode: .projector)
+                                        : try TrainableModel(llava: llava, mode: .full, trainVisionTower: true)
         let preprocessor = CLIPPreprocessor(config: try CLIPPreprocessorConfig.load(path: modelPath + "/preprocessor_config.json"))
         let tower = llava.visionTower.configuration
         let labeller = PatchLabeller(imageSize: tower.imageSize, patchSize: tower.patchSize)
@@ -73,8 +87,11 @@ struct PretrainTower: ParsableCommand {
         let totalSteps = Int((Double(stepsPerEpoch) * numTrainEpochs).rounded(.up))
         let schedule = LearningRateSchedule(kind: .cosine, warmupRatio: 0.03, totalSteps: totalSteps)
         var optimizer = AdamW()
-        let names = model.parameterNames.filter { model.parameterGroup(of: $0) == .visionTower }
-        let bar = ProgressBar(label: "tower", total: totalSteps, unit: "step")
+        let trainedGroup: ParameterGroup = objective == .codes ? .projector : .visionTower
+        let names = model.parameterNames.filter { model.parameterGroup(of: $0) == trainedGroup }
+        let codes = patchCodeTables(classCounts: PatchLabeller.classCounts, width: llava.language.configuration.hiddenSize,
+                                    scale: codeScale, seed: seed)
+        let bar = ProgressBar(label: objective == .codes ? "projector" : "tower", total: totalSteps, unit: "step")
         var metrics = ""
         var order: [Int] = []
         for step in 0..<totalSteps {
@@ -87,20 +104,27 @@ struct PretrainTower: ParsableCommand {
                 }
                 return PatchLabelledImage(pixels: try preprocessor.pixelValues(path: path), labels: labeller.labels(samples[i].scene))
             }
+            if objective == .codes {
+                let result = try model.patchCodeRegressionLossAndGradients(batch, codes: codes)
+                var gradients = names.map { result.projectorGradients[$0]! }
+                for i in gradients.indices { gradients[i].scale(by: 1 / Float(max(1, result.elementCount))) }
+                let norm = clipGradientNorm(&gradients, maxNorm: maxGradNorm)
+                let lr = learningRate * Float(schedule.multiplier(at: step))
+                try update(&model, names, gradients, &optimizer, lr)
+                let mse = result.squaredErrorSum / Double(max(1, result.elementCount))
+                let relative = result.squaredErrorSum / max(1e-12, result.targetEnergy)  // 1 - R² about zero
+                metrics += String(format: "{\"step\":%d,\"loss\":%.5f,\"relative_error\":%.5f,\"learning_rate\":%.3e,\"grad_norm\":%.4f}\n",
+                                  step + 1, mse, relative, lr, Double(norm))
+                bar.advance(fields: [("mse", String(format: "%.3f", mse)), ("rel", String(format: "%.3f", relative))])
+                continue
+            }
             let result = try model.patchClassificationLossAndGradients(batch, heads: heads)
             // Mean over labels, then clip_grad_norm_ over the tower and the heads together.
             var gradients = names.map { result.towerGradients[$0]! } + result.headGradients.flatMap { [$0.weight!, $0.bias!] }
             for i in gradients.indices { gradients[i].scale(by: 1 / Float(max(1, result.labelCount))) }
             let norm = clipGradientNorm(&gradients, maxNorm: maxGradNorm)
             let lr = learningRate * Float(schedule.multiplier(at: step))
-            // Only the tower's tensors: `model.parameters` would copy the whole language model.
-            var values: [String: Tensor] = [:]
-            for (name, gradient) in zip(names, gradients) {
-                var value = try model.parameter(name)
-                optimizer.update(&value, name: name, gradient: gradient, learningRate: lr)
-                values[name] = value
-            }
-            try model.setParameters(values)
+            try update(&model, names, Array(gradients[..<names.count]), &optimizer, lr)
             for k in heads.indices {
                 var (w, b) = (heads[k].weight.materialized(), heads[k].bias!)
                 optimizer.update(&w, name: "head\(k).weight", gradient: gradients[names.count + 2 * k], learningRate: lr)
@@ -115,11 +139,22 @@ struct PretrainTower: ParsableCommand {
                               zip(PatchLabeller.headNames, accuracy).map { "\"\($0)\":\(String(format: "%.4f", $1))" }.joined(separator: ","))
             bar.advance(fields: [("loss", String(format: "%.3f", loss))] + zip(PatchLabeller.headNames, accuracy).map { ($0, String(format: "%.2f", $1)) })
         }
-        try AtomicFile.write(Data(metrics.utf8), to: outputDir + "/tower_metrics.jsonl")
+        try AtomicFile.write(Data(metrics.utf8), to: outputDir + (objective == .codes ? "/projector_metrics.jsonl" : "/tower_metrics.jsonl"))
         let trained = Dictionary(uniqueKeysWithValues: try names.map { ($0, try model.parameter($0)) })
         try FullCheckpointWriter.write(source: modelPath, replacing: trained, to: outputDir,
-                                       metadata: ["format": "pt", "tuned_by": "vlm-data pretrain-tower"])
-        FileHandle.standardError.write(Data("vlm-data: tower trained on \(samples.count) images; model written to \(outputDir)\n".utf8))
+                                       metadata: ["format": "pt", "tuned_by": "vlm-data pretrain-tower --objective \(objective.rawValue)"])
+        FileHandle.standardError.write(Data("vlm-data: \(objective == .codes ? "projector" : "tower") trained on \(samples.count) images; model written to \(outputDir)\n".utf8))
+    }
+
+    /// One AdamW step on the named tensors only: `model.parameters` would copy the whole language model.
+    func update(_ model: inout TrainableModel, _ names: [String], _ gradients: [Tensor], _ optimizer: inout AdamW, _ lr: Float) throws {
+        var values: [String: Tensor] = [:]
+        for (name, gradient) in zip(names, gradients) {
+            var value = try model.parameter(name)
+            optimizer.update(&value, name: name, gradient: gradient, learningRate: lr)
+            values[name] = value
+        }
+        try model.setParameters(values)
     }
 
     func readScenes() throws -> [(key: String, scene: Scene)] {

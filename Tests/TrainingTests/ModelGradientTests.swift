@@ -252,3 +252,42 @@ private func check(_ model: TrainableModel, _ name: String, batch: [TrainingExam
     #expect(headError < 1e-3)
     #expect(throws: ModelTrainingError.self) { try TrainableModel(llava: llava, mode: .full).patchClassificationLossAndGradients(images, heads: heads) }
 }
+
+@Test func patchCodeRegressionGradientsMatchFiniteDifferences() throws {
+    let llava = try ModelLoader.loadHuggingFaceLlava(folder: fixturePath("models", "llava-hf"))
+    let model = try TrainableModel(llava: llava, mode: .projector)
+    let pixels = try ParityFixture.batch().map { example -> Tensor in
+        guard case let .pixels(p) = example.images[0] else { fatalError() }
+        return p
+    }
+    let patches = model.featuresPerImage, width = llava.language.configuration.hiddenSize
+    let codes = patchCodeTables(classCounts: [3, 5], width: width, scale: 0.5, seed: 2)
+    #expect(codes[1].storage[..<width].allSatisfy { $0 == 0 }, "class 0 (nothing) has no code")
+    let labels: [[[Int32]]] = pixels.indices.map { i in [(0..<patches).map { Int32(($0 + i) % 3) }, (0..<patches).map { Int32(($0 * 7 + i) % 5) }] }
+    let images = zip(pixels, labels).map { PatchLabelledImage(pixels: $0, labels: $1) }
+    let result = try model.patchCodeRegressionLossAndGradients(images, codes: codes)
+    #expect(result.elementCount == pixels.count * patches * width)
+    // The loss against a direct computation: the projector's output minus the summed codes.
+    var expected = 0.0
+    for (image, label) in zip(images, labels) {
+        let output = llava.projector(try model.visionFeatures(pixels: image.pixels))
+        for p in 0..<patches { for j in 0..<width {
+            let target = codes[0].storage[Int(label[0][p]) * width + j] + codes[1].storage[Int(label[1][p]) * width + j]
+            expected += Double((output.storage[p * width + j] - target) * (output.storage[p * width + j] - target))
+        } }
+    }
+    #expect(abs(result.squaredErrorSum - expected) < 1e-4 * expected)
+    for name in ["model.multi_modal_projector.linear_1.weight", "model.multi_modal_projector.linear_1.bias",
+                 "model.multi_modal_projector.linear_2.weight", "model.multi_modal_projector.linear_2.bias"] {
+        let value = try model.parameter(name)
+        let error = directionalDerivativeError(value, analytic: result.projectorGradients[name]!, step: 1e-2) { v in
+            var changed = model
+            try! changed.setParameters([name: v])
+            return try! changed.patchCodeRegressionLossAndGradients(images, codes: codes).squaredErrorSum
+        }
+        #expect(error < 1e-3, "\(name): \(error)")
+    }
+    #expect(throws: ModelTrainingError.self) {
+        try TrainableModel(llava: llava, mode: .full, trainVisionTower: true).patchCodeRegressionLossAndGradients(images, codes: codes)
+    }
+}
