@@ -5,17 +5,9 @@
 /// patch (an object whose centre lies in it, else one whose disc covers the patch centre).
 public struct PatchLabeller: Sendable {
     public static let characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-    /// Classes per head: shape, colour, size, character, and category (the colour-and-shape pair,
-    /// the object class POPE asks about, as a COCO class is one concept to CLIP); 0 is "nothing"
-    /// in each.
-    public static let headNames = ["shape", "color", "size", "character", "category"]
-    public static let classCounts = [ShapeKind.allCases.count + 1, ColorName.allCases.count + 1, SizeClass.allCases.count + 1,
-                                     characters.count + 1, ColorName.allCases.count * ShapeKind.allCases.count + 1]
-
-    /// The category label of a colour and a shape (1-based; 0 is "nothing").
-    public static func category(color: ColorName, shape: ShapeKind) -> Int32 {
-        Int32(ColorName.allCases.firstIndex(of: color)! * ShapeKind.allCases.count + ShapeKind.allCases.firstIndex(of: shape)! + 1)
-    }
+    /// Classes per head: shape, colour, size, character; 0 is "nothing" in each.
+    public static let headNames = ["shape", "color", "size", "character"]
+    public static let classCounts = [ShapeKind.allCases.count + 1, ColorName.allCases.count + 1, SizeClass.allCases.count + 1, characters.count + 1]
 
     public let imageSize: Int  // the tower's input side
     public let patchSize: Int
@@ -44,7 +36,6 @@ public struct PatchLabeller: Sendable {
             out[1][p] = Int32(ColorName.allCases.firstIndex(of: object.color)! + 1)
             out[2][p] = Int32(SizeClass.allCases.firstIndex(of: object.size)! + 1)
             out[3][p] = object.character.flatMap { c in PatchLabeller.characters.firstIndex(of: Character(c)) }.map { Int32($0 + 1) } ?? 0
-            out[4][p] = PatchLabeller.category(color: object.color, shape: object.shape)
         } }
         return out
     }
