@@ -18,12 +18,18 @@ public struct PatchCodeRegressionResult {
     public var projectorGradients: [String: Tensor]
 }
 
-/// The fixed codes: one [classes, width] table per label set, row 0 ("nothing") zero.
-public func patchCodeTables(classCounts: [Int], width: Int, scale: Float, seed: UInt64) -> [Tensor] {
+/// The fixed codes: one [classes, width] table per label set, row 0 ("nothing") zero, except in
+/// the first table when `emptyCode`: a patch with no object then gets a code of its own. (A zero
+/// target leaves small noise in the projector's output, which the decoder's RMSNorm scales up to
+/// a random direction per empty cell; in Scripts/experiments/existence_interference.py a decoder
+/// learned object existence markedly faster once empty cells were constant.)
+public func patchCodeTables(classCounts: [Int], width: Int, scale: Float, seed: UInt64, emptyCode: Bool = false) -> [Tensor] {
     var rng = SeededGenerator(seed: seed)
-    return classCounts.map { classes in
+    return classCounts.enumerated().map { k, classes in
         var table = rng.normalTensor(shape: [classes, width], std: scale)
-        for j in 0..<width { table.storage[j] = 0 }
+        if !(emptyCode && k == 0) {
+            for j in 0..<width { table.storage[j] = 0 }
+        }
         return table
     }
 }
