@@ -87,12 +87,13 @@ def train_tokenizer(world, out, tmp):
     return tok
 
 
-def build_model(out, tok, seed):
+def build_model(out, tok, seed, heads):
     torch.manual_seed(seed)
     image_token = tok.convert_tokens_to_ids("<image>")
     pad_token = tok.convert_tokens_to_ids("<pad>")
     text = LlamaConfig(vocab_size=1024, hidden_size=256, intermediate_size=688, num_hidden_layers=4,
-                       num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512,
+                       num_attention_heads=heads, num_key_value_heads=heads, head_dim=256 // heads,
+                       max_position_embeddings=512,
                        rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False, pad_token_id=pad_token,
                        bos_token_id=1, eos_token_id=2)
     vision = CLIPVisionConfig(hidden_size=192, intermediate_size=768, num_hidden_layers=4, num_attention_heads=3,
@@ -116,13 +117,17 @@ def main():
     parser.add_argument("world")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Data", "generated", "base-init"))
     parser.add_argument("--seed", type=int, default=0)
+    # The committed base model has 4 heads; Scripts/experiments/pretrain_existence_base.sh tries 16
+    # (in Scripts/experiments/existence_interference.py a 16-head decoder learned POPE's
+    # colour-and-shape existence where the 4-head one stayed near chance).
+    parser.add_argument("--heads", type=int, default=4, help="decoder attention heads (they divide the width 256)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tok = train_tokenizer(args.world, args.out, tmp)
-    count = build_model(args.out, tok, args.seed)
-    json.dump({"made_by": "Scripts/make_world_base.py", "seed": args.seed, "parameters": count,
+    count = build_model(args.out, tok, args.seed, args.heads)
+    json.dump({"made_by": "Scripts/make_world_base.py", "seed": args.seed, "heads": args.heads, "parameters": count,
                "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                             "sentencepiece": spm.__version__, "python": sys.version.split()[0]}},
               open(os.path.join(args.out, "provenance.json"), "w"), indent=2)
