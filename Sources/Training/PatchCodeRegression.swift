@@ -39,7 +39,7 @@ extension TrainableModel {
     static func patchTargets(_ labels: [[Int32]], codes: [Tensor], patches: Int, width: Int) -> Tensor {
         var target = Tensor(zeros: [patches, width])
         for (k, table) in codes.enumerated() {
-            for p in 0..<patches where labels[k][p] > 0 {
+            for p in 0..<patches where labels[k][p] >= 0 {  // row 0 is "nothing": zero, or the empty code
                 let row = Int(labels[k][p]) * width
                 for j in 0..<width { target.storage[p * width + j] += table.storage[row + j] }
             }

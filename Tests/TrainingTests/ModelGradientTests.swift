@@ -261,12 +261,13 @@ private func check(_ model: TrainableModel, _ name: String, batch: [TrainingExam
         return p
     }
     let patches = model.featuresPerImage, width = llava.language.configuration.hiddenSize
-    let codes = patchCodeTables(classCounts: [3, 5], width: width, scale: 0.5, seed: 2)
-    #expect(codes[1].storage[..<width].allSatisfy { $0 == 0 }, "class 0 (nothing) has no code")
-    let withEmpty = patchCodeTables(classCounts: [3, 5], width: width, scale: 0.5, seed: 2, emptyCode: true)
-    #expect(withEmpty[0].storage[..<width].contains { $0 != 0 } && withEmpty[1].storage[..<width].allSatisfy { $0 == 0 },
+    let plain = patchCodeTables(classCounts: [3, 5], width: width, scale: 0.5, seed: 2)
+    #expect(plain[0].storage[..<width].allSatisfy { $0 == 0 } && plain[1].storage[..<width].allSatisfy { $0 == 0 },
+            "class 0 (nothing) has no code")
+    let codes = patchCodeTables(classCounts: [3, 5], width: width, scale: 0.5, seed: 2, emptyCode: true)
+    #expect(codes[0].storage[..<width].contains { $0 != 0 } && codes[1].storage[..<width].allSatisfy { $0 == 0 },
             "only the first table's class 0 is the empty patch's code")
-    #expect(withEmpty[0].storage[width...] == codes[0].storage[width...] && withEmpty[1].storage == codes[1].storage)
+    #expect(codes[0].storage[width...] == plain[0].storage[width...] && codes[1].storage == plain[1].storage)
     let labels: [[[Int32]]] = pixels.indices.map { i in [(0..<patches).map { Int32(($0 + i) % 3) }, (0..<patches).map { Int32(($0 * 7 + i) % 5) }] }
     let images = zip(pixels, labels).map { PatchLabelledImage(pixels: $0, labels: $1) }
     let result = try model.patchCodeRegressionLossAndGradients(images, codes: codes)
