@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""One pretraining stage's conversations for the built-in base model (Scripts/pretrain_default_model.sh).
+
+Reads a world written by `vlm-data generate` (train/pretrain.json and scenes/pretrain.jsonl) and
+writes LLaVA conversation JSON with, per image:
+  - the world's short-answer turns (colour, shape, shape existence: answers of at most three words),
+  - its caption for every CAPTION_EVERY-th caption conversation (0: none); captions have ~40 answer
+    tokens against 1-2 for a short answer, so kept in full they take most of the gradient,
+  - OBJECT_TURNS object-existence questions in POPE's wording ("Is there a red star in the image?"),
+    half of them true; two thirds of the false ones share the colour or the shape with an object
+    in the image (POPE's hard negatives), the rest name any absent colour-and-shape category.
+The turns of one image are shuffled together. Standard library only.
+
+With --captions-only it writes stage 1's data instead: the caption conversations of scenes with
+two or more shapes ("There are two shapes on ..."), one round each, as LLaVA's LCS-558K captions.
+
+usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S] [--captions-only]
+"""
+import argparse
+import json
+import random
+
+COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "gray", "white", "black"]
+SHAPES = ["circle", "square", "triangle", "star", "cross", "diamond"]
+SUFFIX = "\nAnswer the question using a single word or phrase."
+
+
+def article(phrase):
+    return "an" if phrase[0] in "aeiou" else "a"
+
+
+def object_existence(rng, objects):
+    """One POPE-style question about a scene's (colour, shape) pairs and its answer."""
+    present = sorted({(o["color"], o["shape"]) for o in objects})
+    if rng.random() < 0.5:
+        (color, shape), answer = rng.choice(present), "Yes"
+    else:
+        absent = [(c, s) for c in COLORS for s in SHAPES if (c, s) not in present]
+        colors, shapes = {c for c, _ in present}, {s for _, s in present}
+        hard = [(c, s) for c, s in absent if c in colors or s in shapes]
+        (color, shape), answer = rng.choice(hard if hard and rng.random() < 2 / 3 else absent), "No"
+    category = f"{color} {shape}"
+    return f"Is there {article(category)} {category} in the image?{SUFFIX}", answer
+
+
+def write_captions(world, out):
+    captions = []
+    for sample in json.load(open(f"{world}/train/pretrain.json")):
+        question, answer = sample["conversations"][0]["value"], sample["conversations"][1]["value"]
+        if answer.startswith(("There is", "There are")):
+            captions.append({"id": sample["id"], "image": sample["image"], "conversations": [
+                {"from": "human", "value": "<image>\n" + question.replace("<image>\n", "")},
+                {"from": "gpt", "value": answer}]})
+    with open(out, "w") as f:
+        json.dump(captions, f)
+    print(json.dumps({"world": world, "captions": len(captions)}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("world")
+    parser.add_argument("out")
+    parser.add_argument("--caption-every", type=int, default=3, help="keep every N-th caption conversation (0: none)")
+    parser.add_argument("--object-turns", type=int, default=3, help="object-existence questions per image")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--captions-only", action="store_true", help="write stage 1's caption conversations instead")
+    args = parser.parse_args()
+    if args.captions_only:
+        return write_captions(args.world, args.out)
+    rng = random.Random(args.seed)
+    scenes = {}
+    with open(f"{args.world}/scenes/pretrain.jsonl") as lines:
+        for line in lines:
+            record = json.loads(line)
+            scenes[record["key"]] = record["scene"]
+    conversations, captions, counts = [], 0, {"short": 0, "caption": 0, "object_existence": 0}
+    for sample in json.load(open(f"{args.world}/train/pretrain.json")):
+        turns = [(q["value"].replace("<image>\n", ""), a["value"])
+                 for q, a in zip(sample["conversations"][0::2], sample["conversations"][1::2])]
+        if len(turns[0][1].split()) > 3:  # a caption conversation
+            captions += 1
+            keep = args.caption_every > 0 and captions % args.caption_every == 0
+            turns = turns if keep else []
+            counts["caption"] += len(turns)
+        else:
+            counts["short"] += len(turns)
+        objects = scenes[sample["id"]]["objects"]
+        extra = [object_existence(rng, objects) for _ in range(args.object_turns)] if objects else []
+        counts["object_existence"] += len(extra)
+        turns = turns + extra
+        if not turns:
+            continue
+        if extra:
+            rng.shuffle(turns)
+        conversation = []
+        for i, (question, answer) in enumerate(turns):
+            conversation += [{"from": "human", "value": ("<image>\n" if i == 0 else "") + question},
+                             {"from": "gpt", "value": answer}]
+        conversations.append({"id": sample["id"], "image": sample["image"], "conversations": conversation})
+    with open(args.out, "w") as out:
+        json.dump(conversations, out)
+    print(json.dumps({"world": args.world, "conversations": len(conversations), "turns": counts}))
+
+
+if __name__ == "__main__":
+    main()
