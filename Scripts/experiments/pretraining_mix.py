@@ -14,7 +14,10 @@ The turns of one image are shuffled together. Standard library only.
 With --captions-only it writes stage 1's data instead: the caption conversations of scenes with
 two or more shapes ("There are two shapes on ..."), one round each, as LLaVA's LCS-558K captions.
 
-usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S] [--captions-only]
+With --object-existence-only it writes only the object-existence questions, one per conversation.
+
+usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S]
+                          [--captions-only | --object-existence-only]
 """
 import argparse
 import json
@@ -64,6 +67,8 @@ def main():
     parser.add_argument("--object-turns", type=int, default=3, help="object-existence questions per image")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--captions-only", action="store_true", help="write stage 1's caption conversations instead")
+    parser.add_argument("--object-existence-only", action="store_true",
+                        help="only object-existence questions, each its own one-turn conversation (the harness's setting)")
     args = parser.parse_args()
     if args.captions_only:
         return write_captions(args.world, args.out)
@@ -77,7 +82,9 @@ def main():
     for sample in json.load(open(f"{args.world}/train/pretrain.json")):
         turns = [(q["value"].replace("<image>\n", ""), a["value"])
                  for q, a in zip(sample["conversations"][0::2], sample["conversations"][1::2])]
-        if len(turns[0][1].split()) > 3:  # a caption conversation
+        if args.object_existence_only:
+            turns = []
+        elif len(turns[0][1].split()) > 3:  # a caption conversation
             captions += 1
             keep = args.caption_every > 0 and captions % args.caption_every == 0
             turns = turns if keep else []
@@ -87,6 +94,10 @@ def main():
         objects = scenes[sample["id"]]["objects"]
         extra = [object_existence(rng, objects) for _ in range(args.object_turns)] if objects else []
         counts["object_existence"] += len(extra)
+        if args.object_existence_only:
+            conversations += [{"id": f"{sample['id']}-{k}", "image": sample["image"], "conversations": [
+                {"from": "human", "value": "<image>\n" + q}, {"from": "gpt", "value": a}]} for k, (q, a) in enumerate(extra)]
+            continue
         turns = turns + extra
         if not turns:
             continue
