@@ -1,10 +1,10 @@
 // Aligning the projector to fixed codes: each patch's projector output is pulled (mean squared
 // error) onto the sum of one fixed random vector per label it carries (its shape, its colour, its
-// size, its character; "nothing" adds no vector). The decoder then starts from image tokens in
-// which every attribute has its own direction and little is shared between objects. Measured
-// with Scripts/experiments/existence_interference.py (Data/pope-investigation.md): a decoder
-// learns POPE's colour-and-shape existence on such tokens about as fast as on exact codes, and
-// far faster than on projector outputs trained through the language loss alone.
+// size, its character; an empty patch gets its own code or zero). The decoder then starts from
+// image tokens in which every attribute has its own direction and little is shared between
+// objects. Measured with Scripts/experiments/existence_interference.py
+// (Data/pope-investigation.md): with empty cells constant, a fresh decoder learned POPE's
+// colour-and-shape existence on such tokens about as fast as on exact codes.
 
 import TensorCore
 
@@ -22,13 +22,18 @@ public struct PatchCodeRegressionResult {
 /// the first table when `emptyCode`: a patch with no object then gets a code of its own. (A zero
 /// target leaves small noise in the projector's output, which the decoder's RMSNorm scales up to
 /// a random direction per empty cell; in Scripts/experiments/existence_interference.py a decoder
-/// learned object existence markedly faster once empty cells were constant.)
-public func patchCodeTables(classCounts: [Int], width: Int, scale: Float, seed: UInt64, emptyCode: Bool = false) -> [Tensor] {
+/// learned object existence markedly faster once empty cells were constant.) Label sets with
+/// `included[k] == false` add nothing (their classes' rows are zero; the empty code stays).
+/// Every table is drawn either way, so the codes do not depend on which labels are used.
+public func patchCodeTables(classCounts: [Int], width: Int, scale: Float, seed: UInt64, emptyCode: Bool = false,
+                            included: [Bool]? = nil) -> [Tensor] {
     var rng = SeededGenerator(seed: seed)
     return classCounts.enumerated().map { k, classes in
         var table = rng.normalTensor(shape: [classes, width], std: scale)
-        if !(emptyCode && k == 0) {
-            for j in 0..<width { table.storage[j] = 0 }
+        let keptRows = included?[k] == false ? 0..<0 : 1..<classes
+        let keepsEmpty = emptyCode && k == 0
+        for row in 0..<classes where !keptRows.contains(row) && !(row == 0 && keepsEmpty) {
+            for j in 0..<width { table.storage[row * width + j] = 0 }
         }
         return table
     }

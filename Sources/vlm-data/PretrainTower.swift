@@ -66,8 +66,12 @@ struct PretrainTower: ParsableCommand {
     func run() throws {
         guard batchSize > 0, numTrainEpochs > 0 else { throw ValidationError("--batch-size and --num-train-epochs must be positive") }
         let codeLabelList = codeLabels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        if objective == .codes, let unknown = codeLabelList.first(where: { !PatchLabeller.headNames.contains($0) }) ?? (codeLabelList.isEmpty ? "" : nil) {
-            throw ValidationError("--code-labels: unknown label '\(unknown)'; choose from \(PatchLabeller.headNames.joined(separator: ", "))")
+        if objective == .codes {
+            let choices = PatchLabeller.headNames.joined(separator: ", ")
+            guard !codeLabelList.isEmpty else { throw ValidationError("--code-labels: name at least one of \(choices)") }
+            if let unknown = codeLabelList.first(where: { !PatchLabeller.headNames.contains($0) }) {
+                throw ValidationError("--code-labels: unknown label '\(unknown)'; choose from \(choices)")
+            }
         }
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         try RunRecord.write(Record(model_path: modelPath, world: world, set: set, output_dir: outputDir, num_train_epochs: numTrainEpochs,
@@ -91,6 +95,7 @@ struct PretrainTower: ParsableCommand {
 
         var rng = SeededGenerator(seed: seed)
         let bound = 1 / Float(tower.hiddenSize).squareRoot()  // torch.nn.Linear's default init range
+        // Drawn with --objective codes too (unused there), so the image order is the same in both.
         var heads = PatchLabeller.classCounts.map { classes in
             Linear(weight: rng.uniformTensor(shape: [classes, tower.hiddenSize], low: -bound, high: bound),
                    bias: rng.uniformTensor(shape: [classes], low: -bound, high: bound))
@@ -101,11 +106,9 @@ struct PretrainTower: ParsableCommand {
         var optimizer = AdamW()
         let trainedGroup: ParameterGroup = objective == .codes ? .projector : .visionTower
         let names = model.parameterNames.filter { model.parameterGroup(of: $0) == trainedGroup }
-        var codes = patchCodeTables(classCounts: PatchLabeller.classCounts, width: llava.language.configuration.hiddenSize,
-                                    scale: codeScale, seed: seed, emptyCode: emptyCode)
-        for (k, name) in PatchLabeller.headNames.enumerated() where !codeLabelList.contains(name) {
-            codes[k] = Tensor(zeros: codes[k].shape)  // this label adds nothing to the target
-        }
+        let codes = patchCodeTables(classCounts: PatchLabeller.classCounts, width: llava.language.configuration.hiddenSize,
+                                    scale: codeScale, seed: seed, emptyCode: emptyCode,
+                                    included: PatchLabeller.headNames.map(codeLabelList.contains))
         let bar = ProgressBar(label: objective == .codes ? "projector" : "tower", total: totalSteps, unit: "step")
         var metrics = ""
         var order: [Int] = []

@@ -268,6 +268,10 @@ private func check(_ model: TrainableModel, _ name: String, batch: [TrainingExam
     #expect(codes[0].storage[..<width].contains { $0 != 0 } && codes[1].storage[..<width].allSatisfy { $0 == 0 },
             "only the first table's class 0 is the empty patch's code")
     #expect(codes[0].storage[width...] == plain[0].storage[width...] && codes[1].storage == plain[1].storage)
+    let colourOnly = patchCodeTables(classCounts: [3, 5], width: width, scale: 0.5, seed: 2, emptyCode: true, included: [false, true])
+    #expect(colourOnly[0].storage[..<width] == codes[0].storage[..<width] && colourOnly[0].storage[width...].allSatisfy { $0 == 0 },
+            "a left-out label set adds nothing, the empty code stays")
+    #expect(colourOnly[1].storage == codes[1].storage)
     let labels: [[[Int32]]] = pixels.indices.map { i in [(0..<patches).map { Int32(($0 + i) % 3) }, (0..<patches).map { Int32(($0 * 7 + i) % 5) }] }
     let images = zip(pixels, labels).map { PatchLabelledImage(pixels: $0, labels: $1) }
     let result = try model.patchCodeRegressionLossAndGradients(images, codes: codes)
