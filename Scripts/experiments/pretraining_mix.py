@@ -14,7 +14,8 @@ The turns of one image are shuffled together. Standard library only.
 With --captions-only it writes stage 1's data instead: the caption conversations of scenes with
 two or more shapes ("There are two shapes on ..."), one round each, as LLaVA's LCS-558K captions.
 
-With --object-existence-only it writes only the object-existence questions, one per conversation.
+With --object-existence-only it writes only the object-existence questions, one per conversation
+(with --multi-turn: one conversation per image, its OBJECT_TURNS questions about different categories).
 
 usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S]
                           [--captions-only | --object-existence-only]
@@ -32,11 +33,14 @@ def article(phrase):
     return "an" if phrase[0] in "aeiou" else "a"
 
 
-def object_existence(rng, objects):
-    """One POPE-style question about a scene's (colour, shape) pairs and its answer."""
+def object_existence(rng, objects, positive=None, category=None):
+    """One POPE-style question about a scene's (colour, shape) pairs and its answer (true with
+    probability 1/2 unless POSITIVE says; CATEGORY fixes a true question's pair)."""
     present = sorted({(o["color"], o["shape"]) for o in objects})
-    if rng.random() < 0.5:
-        (color, shape), answer = rng.choice(present), "Yes"
+    if positive is None:
+        positive = rng.random() < 0.5
+    if positive:
+        (color, shape), answer = category or rng.choice(present), "Yes"
     else:
         absent = [(c, s) for c in COLORS for s in SHAPES if (c, s) not in present]
         colors, shapes = {c for c, _ in present}, {s for _, s in present}
@@ -44,6 +48,23 @@ def object_existence(rng, objects):
         (color, shape), answer = rng.choice(hard if hard and rng.random() < 2 / 3 else absent), "No"
     category = f"{color} {shape}"
     return f"Is there {article(category)} {category} in the image?{SUFFIX}", answer
+
+
+def distinct_questions(rng, objects, count):
+    """Up to COUNT object-existence questions about different categories, half of them true (a
+    repeated question in one conversation could be answered by copying the earlier answer; a scene
+    with fewer categories than COUNT / 2 gets fewer questions, so that "Yes" stays at half)."""
+    present = sorted({(o["color"], o["shape"]) for o in objects})
+    positives = rng.sample(present, min(len(present), count // 2))
+    questions = {question: answer for question, answer in
+                 (object_existence(rng, objects, positive=True, category=c) for c in positives)}
+    target = 2 * len(positives)
+    for _ in range(50 * count):
+        if len(questions) == target:
+            break
+        question, answer = object_existence(rng, objects, positive=False)
+        questions.setdefault(question, answer)
+    return list(questions.items())
 
 
 def write_captions(world, out):
@@ -69,6 +90,9 @@ def main():
     parser.add_argument("--captions-only", action="store_true", help="write stage 1's caption conversations instead")
     parser.add_argument("--object-existence-only", action="store_true",
                         help="only object-existence questions, each its own one-turn conversation (the harness's setting)")
+    parser.add_argument("--multi-turn", action="store_true",
+                        help="with --object-existence-only: one conversation per image holding its OBJECT_TURNS "
+                             "questions, each about a different category (more answers per token of context)")
     args = parser.parse_args()
     if args.captions_only:
         return write_captions(args.world, args.out)
@@ -92,9 +116,10 @@ def main():
         else:
             counts["short"] += len(turns)
         objects = scenes[sample["id"]]["objects"]
-        extra = [object_existence(rng, objects) for _ in range(args.object_turns)] if objects else []
+        extra = distinct_questions(rng, objects, args.object_turns) if args.multi_turn and objects else \
+            [object_existence(rng, objects) for _ in range(args.object_turns)] if objects else []
         counts["object_existence"] += len(extra)
-        if args.object_existence_only:
+        if args.object_existence_only and not args.multi_turn:
             conversations += [{"id": f"{sample['id']}-{k}", "image": sample["image"], "conversations": [
                 {"from": "human", "value": "<image>\n" + q}, {"from": "gpt", "value": a}]} for k, (q, a) in enumerate(extra)]
             continue
