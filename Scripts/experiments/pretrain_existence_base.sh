@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# An attempt at a base model that answers POPE's object existence before any fine-tuning
-# (Data/pope-investigation.md, "Building that base model" has every run's numbers). Kept so that
-# the run can be repeated and changed; the committed base model is Scripts/pretrain_default_model.sh's.
+# A base model that answers POPE's object existence before any fine-tuning (Data/pope-investigation.md,
+# "Building that base model" has every run's numbers):
 #   1. the world tokenizer and a random tiny LLaVA with a 16-head decoder (make_world_base.py --heads 16)
 #   2. stage 0: the tower classifies each patch's shape, colour, size and character (as the
 #      committed model's stage 0); then, tower frozen, the projector learns to map each patch onto
@@ -9,18 +8,20 @@
 #      (vlm-data pretrain-tower --objective codes)
 #   3. stage 1: --tune projector on captions at lr 2e-5 (at LLaVA's 1e-3 the frozen random
 #      decoder's caption loss pushed a shared vector into the image tokens: 87% of their energy)
-#   4. stage 2: --tune full (tower frozen, projector at 2e-5), EPOCHS (default 1) over the seed-1
-#      world's short-answer families, every third caption, and three POPE-style object-existence
-#      questions per image (Scripts/experiments/pretraining_mix.py)
-# Writes Data/generated/pretrain-existence/stage2 (a llava-hf folder). About 35 minutes on 2 cores
-# per epoch. Needs the Python venv of Scripts/fixtures: PYTHON=/path/to/venv/bin/python.
+#   4. stages 2-3: --tune full (tower frozen, projector at 2e-5, lr 1e-3, batch 32) on POPE-style
+#      object existence alone, one question per conversation (pretraining_mix.py
+#      --object-existence-only), where the decoder spends thousands of steps on a plateau before
+#      it answers from the image: 1 epoch on the seed-1 world, then 2 epochs on a fresh seed-2 world
+#   5. stage 4: the other pretraining families join (short answers, every third caption) with three
+#      object-existence questions per image, on a fresh seed-3 world (1 epoch, batch 16)
+# Writes Data/generated/pretrain-existence/stage4 (a llava-hf folder). About 2 hours on 2 cores.
+# Needs the Python venv of Scripts/fixtures: PYTHON=/path/to/venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON="${PYTHON:-python3}"
 WORLD=Data/generated/world
 WORK=Data/generated/pretrain-existence
 INIT=Data/generated/base-init-h16
-EPOCHS="${EPOCHS:-1}"
 
 [ -f "$WORLD/train/pretrain.json" ] || Scripts/make_default_data.sh "$WORLD"
 [ -f "$INIT/model.safetensors" ] || "$PYTHON" Scripts/make_world_base.py "$WORLD" --heads 16 --out "$INIT"
@@ -41,8 +42,26 @@ rm -rf "$WORK"
 .build/release/vlm-tune --tune projector --model-path "$WORK/stage0b" \
   --data-path "$PRETRAIN_WORLD/train/captions.json" --image-folder "$PRETRAIN_WORLD/images" --output-dir "$WORK/stage1" \
   --num-train-epochs 1 --per-device-train-batch-size 32 --learning-rate 2e-5 --seed 0
-"$PYTHON" Scripts/experiments/pretraining_mix.py "$PRETRAIN_WORLD" "$PRETRAIN_WORLD/train/stage2.json" --seed 1
-.build/release/vlm-tune --tune full --model-path "$WORK/stage1" \
-  --data-path "$PRETRAIN_WORLD/train/stage2.json" --image-folder "$PRETRAIN_WORLD/images" --output-dir "$WORK/stage2" \
-  --num-train-epochs "$EPOCHS" --per-device-train-batch-size 16 --learning-rate 1e-3 --mm-projector-lr 2e-5 --seed 0 --save-steps 500
-echo "model written to $WORK/stage2" >&2
+
+# Fresh worlds for stages 3 and 4 (as Scripts/pretrain_default_model.sh makes them).
+for seed in 2 3; do
+  world="Data/generated/pretrain-world-$seed"
+  [ -f "$world/train/pretrain.json" ] || .build/release/vlm-data generate --output "$world" --seed "$seed" \
+    --overwrite --train-size 24000 --finetune-size 16 --heldout-size 16 --max-turns 3 --pope-images 10 \
+    --vqav2-size 10 --gqa-size 10 --vizwiz-size 10 --textvqa-size 10 --sqa-size 10 --mmbench-size 10
+done
+mix() { "$PYTHON" Scripts/experiments/pretraining_mix.py "$@"; }
+mix "$PRETRAIN_WORLD" "$PRETRAIN_WORLD/train/oe_only.json" --object-existence-only --object-turns 2 --seed 1
+mix Data/generated/pretrain-world-2 Data/generated/pretrain-world-2/train/oe_only.json --object-existence-only --object-turns 2 --seed 2
+mix Data/generated/pretrain-world-3 Data/generated/pretrain-world-3/train/mix.json --seed 3
+
+full() {  # FROM TO WORLD DATA EPOCHS BATCH LR SEED
+  .build/release/vlm-tune --tune full --model-path "$WORK/$1" --output-dir "$WORK/$2" \
+    --image-folder "$3/images" --data-path "$3/train/$4" --num-train-epochs "$5" \
+    --per-device-train-batch-size "$6" --learning-rate "$7" --mm-projector-lr 2e-5 --seed "$8" \
+    --save-steps 500 --save-total-limit 6
+}
+full stage1 stage2 "$PRETRAIN_WORLD" oe_only.json 1 32 1e-3 0
+full stage2 stage3 Data/generated/pretrain-world-2 oe_only.json 2 32 1e-3 2
+full stage3 stage4 Data/generated/pretrain-world-3 mix.json 1 16 1e-3 3
+echo "model written to $WORK/stage4" >&2
