@@ -18,7 +18,7 @@ With --object-existence-only it writes only the object-existence questions, one 
 (with --multi-turn: one conversation per image, its OBJECT_TURNS questions about different categories).
 
 usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S]
-                          [--captions-only | --object-existence-only]
+                          [--captions-only | --object-existence-only [--multi-turn]]
 """
 import argparse
 import json
@@ -93,8 +93,9 @@ def main():
     parser.add_argument("--object-existence-only", action="store_true",
                         help="only object-existence questions, each its own one-turn conversation (the harness's setting)")
     parser.add_argument("--multi-turn", action="store_true",
-                        help="with --object-existence-only: one conversation per image holding its OBJECT_TURNS "
-                             "questions, each about a different category (more answers per token of context)")
+                        help="object-existence questions about different categories, exactly half true; with "
+                             "--object-existence-only all OBJECT_TURNS in one conversation per image. Leaks: the "
+                             "last answers follow from the earlier ones (Data/pope-investigation.md)")
     args = parser.parse_args()
     if args.captions_only:
         return write_captions(args.world, args.out)
