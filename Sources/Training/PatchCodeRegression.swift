@@ -30,9 +30,8 @@ public func patchCodeTables(classCounts: [Int], width: Int, scale: Float, seed: 
     var rng = SeededGenerator(seed: seed)
     return classCounts.enumerated().map { k, classes in
         var table = rng.normalTensor(shape: [classes, width], std: scale)
-        let keptRows = included?[k] == false ? 0..<0 : 1..<classes
-        let keepsEmpty = emptyCode && k == 0
-        for row in 0..<classes where !keptRows.contains(row) && !(row == 0 && keepsEmpty) {
+        let leftOut = included?[k] == false
+        for row in 0..<classes where row == 0 ? !(emptyCode && k == 0) : leftOut {
             for j in 0..<width { table.storage[row * width + j] = 0 }
         }
         return table
