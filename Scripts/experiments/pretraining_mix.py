@@ -15,10 +15,11 @@ With --captions-only it writes stage 1's data instead: the caption conversations
 two or more shapes ("There are two shapes on ..."), one round each, as LLaVA's LCS-558K captions.
 
 With --object-existence-only it writes only the object-existence questions, one per conversation
-(with --multi-turn: one conversation per image, its OBJECT_TURNS questions about different categories).
+(with --multi-turn: one conversation per image, its OBJECT_TURNS questions about different categories;
+add --independent so that each answer is "Yes" with probability 1/2 whatever the earlier ones were).
 
 usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S]
-                          [--captions-only | --object-existence-only [--multi-turn]]
+                          [--captions-only | --object-existence-only [--multi-turn [--independent]]]
 """
 import argparse
 import json
@@ -69,6 +70,26 @@ def distinct_questions(rng, objects, count):
     return list(questions.items())
 
 
+def independent_questions(rng, objects, count):
+    """Object-existence questions about different categories, each true with probability 1/2
+    drawn afresh, so that no answer follows from the earlier ones. A scene gets at most as many
+    questions as it has categories, so a true question always has one left to ask about."""
+    present = sorted({(o["color"], o["shape"]) for o in objects})
+    unasked, questions = list(present), []
+    for _ in range(min(count, len(present))):
+        if rng.random() < 0.5:
+            category = unasked.pop(rng.randrange(len(unasked)))
+            questions.append(object_existence(rng, objects, positive=True, category=category))
+            continue
+        earlier = {question for question, _ in questions}
+        while True:  # an absent category not asked yet (at least 60 of the 66 are absent)
+            negative = object_existence(rng, objects, positive=False)
+            if negative[0] not in earlier:
+                break
+        questions.append(negative)
+    return questions
+
+
 def write_captions(world, out):
     captions = []
     for sample in json.load(open(f"{world}/train/pretrain.json")):
@@ -93,10 +114,15 @@ def main():
     parser.add_argument("--object-existence-only", action="store_true",
                         help="only object-existence questions, each its own one-turn conversation (the harness's setting)")
     parser.add_argument("--multi-turn", action="store_true",
-                        help="object-existence questions about different categories, exactly half true; with "
+                        help="object-existence questions about different categories, exactly half true (unless --independent); with "
                              "--object-existence-only all OBJECT_TURNS in one conversation per image. Leaks: the "
                              "last answers follow from the earlier ones (Data/pope-investigation.md)")
+    parser.add_argument("--independent", action="store_true",
+                        help="with --multi-turn: each answer 'Yes' with probability 1/2 on its own, so none leaks; at most "
+                             "as many questions per image as it has colour-and-shape categories")
     args = parser.parse_args()
+    if args.independent and not args.multi_turn:
+        parser.error("--independent needs --multi-turn")
     if args.captions_only:
         return write_captions(args.world, args.out)
     rng = random.Random(args.seed)
@@ -119,7 +145,8 @@ def main():
         else:
             counts["short"] += len(turns)
         objects = scenes[sample["id"]]["objects"]
-        extra = distinct_questions(rng, objects, args.object_turns) if args.multi_turn and objects else \
+        questions = independent_questions if args.independent else distinct_questions
+        extra = questions(rng, objects, args.object_turns) if args.multi_turn and objects else \
             [object_existence(rng, objects) for _ in range(args.object_turns)] if objects else []
         counts["object_existence"] += len(extra)
         if args.object_existence_only and not args.multi_turn:
