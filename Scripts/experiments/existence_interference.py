@@ -13,7 +13,7 @@ features computed once, and prints held-out accuracy on all four every fifth of 
 every --report-every steps). Data/pope-investigation.md quotes its numbers. Needs the Python venv of
 Scripts/fixtures (torch, transformers, pillow).
 
-    python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe|and|cesand
+    python Scripts/experiments/existence_interference.py WORLD --task ce|se|cese|oe|and|cesand|oecese
         [--init fresh|base|CHECKPOINT.pt] [--features model|tower|additive|offsets|fitted|oracle]
         [--lr 1e-3] [--steps 600]
         [--batch 32] [--report-every N] [--save CHECKPOINT.pt] [--cache FEATURES.pt] [--heads N] [--layers N]
@@ -25,7 +25,7 @@ projector's output; `oracle` gives it a fixed random code for its colour plus on
 (nothing for an empty cell). `--init fresh` is a randomly initialised decoder with the committed
 token embeddings, with `--heads` attention heads (head size = width / heads) and `--layers` layers
 if given (a checkpoint of `--save` keeps them); `cese` alternates colour and shape existence at
-random, `cesand` adds `and`. `--feature-stats` prints how much of the (RMS-normalised) object
+random, `cesand` adds `and`, `oecese` asks object, colour and shape existence side by side. `--feature-stats` prints how much of the (RMS-normalised) object
 cells' energy is one shared vector, how much of the rest colour and shape each explain (and the
 other objects of the scene, which a cell sees through the tower's attention), and the closest
 pairs of centred class means, then stops. `--features additive` keeps only the model's class
@@ -41,7 +41,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conjunction_plateau import CELLS, COLORS, SHAPES, model_features, oracle_features  # noqa: E402
 
 SUFFIX = "\nAnswer the question using a single word or phrase."
-TASKS = {"ce": ["ce"], "se": ["se"], "oe": ["oe"], "and": ["and"], "cese": ["ce", "se"], "cesand": ["ce", "se", "and"]}
+TASKS = {"ce": ["ce"], "se": ["se"], "oe": ["oe"], "and": ["and"], "cese": ["ce", "se"], "cesand": ["ce", "se", "and"],
+         "oecese": ["oe", "ce", "se"]}
 
 
 def article(word):
