@@ -82,7 +82,7 @@ def independent_questions(rng, objects, count):
             questions.append(object_existence(rng, objects, positive=True, category=category))
             continue
         earlier = {question for question, _ in questions}
-        while True:  # an absent category not asked yet (at least 60 of the 66 are absent)
+        while True:  # an absent category not asked yet (a scene holds at most 9 of the 66)
             negative = object_existence(rng, objects, positive=False)
             if negative[0] not in earlier:
                 break
