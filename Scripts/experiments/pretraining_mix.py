@@ -14,12 +14,15 @@ The turns of one image are shuffled together. Standard library only.
 With --captions-only it writes stage 1's data instead: the caption conversations of scenes with
 two or more shapes ("There are two shapes on ..."), one round each, as LLaVA's LCS-558K captions.
 
-With --object-existence-only it writes only the object-existence questions, one per conversation
-(with --multi-turn: one conversation per image, its OBJECT_TURNS questions about different categories;
-add --independent so that each answer is "Yes" with probability 1/2 whatever the earlier ones were).
+With --object-existence-only it writes only the object-existence questions, one per conversation.
+With --with-attributes as well, a third of them become colour existence and a third shape
+existence. With --multi-turn instead: one conversation per image, its OBJECT_TURNS questions about
+different categories; add --independent so that each answer is "Yes" with probability 1/2 whatever
+the earlier ones were.
 
 usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S]
-                          [--captions-only | --object-existence-only [--multi-turn [--independent]]]
+                          [--captions-only | --object-existence-only
+                           [--with-attributes | --multi-turn [--independent]]]
 """
 import argparse
 import json
@@ -49,6 +52,20 @@ def object_existence(rng, objects, positive=None, category=None):
         (color, shape), answer = rng.choice(hard if hard and rng.random() < 2 / 3 else absent), "No"
     category = f"{color} {shape}"
     return f"Is there {article(category)} {category} in the image?{SUFFIX}", answer
+
+
+def attribute_existence(rng, objects):
+    """A colour- or shape-existence question ("Is there anything gray in the image?", "Is there a
+    star in the image?"), true with probability 1/2; the two attribute skills POPE's question
+    combines (Scripts/experiments/existence_interference.py asks them the same way)."""
+    if rng.random() < 0.5:
+        present, names, phrase = {o["color"] for o in objects}, COLORS, "anything {}"
+    else:
+        present, names, phrase = {o["shape"] for o in objects}, SHAPES, "{}"
+    name = rng.choice(sorted(present)) if rng.random() < 0.5 else rng.choice([n for n in names if n not in present])
+    words = phrase.format(name)
+    words = words if words.startswith("anything") else f"{article(words)} {words}"
+    return f"Is there {words} in the image?{SUFFIX}", "Yes" if name in present else "No"
 
 
 def distinct_questions(rng, objects, count):
@@ -117,12 +134,17 @@ def main():
                         help="object-existence questions about different categories, exactly half true (unless --independent); with "
                              "--object-existence-only all OBJECT_TURNS in one conversation per image. Leaks: the "
                              "last answers follow from the earlier ones (Data/pope-investigation.md)")
+    parser.add_argument("--with-attributes", action="store_true",
+                        help="with --object-existence-only (one question per conversation): a third of the questions "
+                             "colour existence and a third shape existence instead of POPE's")
     parser.add_argument("--independent", action="store_true",
                         help="with --multi-turn: each answer 'Yes' with probability 1/2 on its own, so none leaks; at most "
                              "as many questions per image as it has colour-and-shape categories")
     args = parser.parse_args()
     if args.independent and not args.multi_turn:
         parser.error("--independent needs --multi-turn")
+    if args.with_attributes and (args.multi_turn or not args.object_existence_only):
+        parser.error("--with-attributes needs --object-existence-only without --multi-turn")
     if args.captions_only:
         return write_captions(args.world, args.out)
     rng = random.Random(args.seed)
@@ -149,6 +171,8 @@ def main():
         extra = questions(rng, objects, args.object_turns) if args.multi_turn and objects else \
             [object_existence(rng, objects) for _ in range(args.object_turns)] if objects else []
         counts["object_existence"] += len(extra)
+        if args.with_attributes:
+            extra = [attribute_existence(rng, objects) if rng.random() < 2 / 3 else turn for turn in extra]
         if args.object_existence_only and not args.multi_turn:
             conversations += [{"id": f"{sample['id']}-{k}", "image": sample["image"], "conversations": [
                 {"from": "human", "value": "<image>\n" + q}, {"from": "gpt", "value": a}]} for k, (q, a) in enumerate(extra)]
