@@ -25,10 +25,11 @@ projector's output; `oracle` gives it a fixed random code for its colour plus on
 (nothing for an empty cell). `--init fresh` is a randomly initialised decoder with the committed
 token embeddings, with `--heads` attention heads (head size = width / heads) and `--layers` layers
 if given (a checkpoint of `--save` keeps them); `cese` alternates colour and shape existence at
-random, `cesand` adds `and`, `oecese` asks object, colour and shape existence side by side. `--feature-stats` prints how much of the (RMS-normalised) object
-cells' energy is one shared vector, how much of the rest colour and shape each explain (and the
-other objects of the scene, which a cell sees through the tower's attention), and the closest
-pairs of centred class means, then stops. `--features additive` keeps only the model's class
+random, `cesand` adds `and`, `oecese` asks object, colour and shape existence side by side.
+`--feature-stats` prints how much of the (RMS-normalised) object cells' energy is one shared
+vector, how much of the rest colour and shape each explain (and the other objects of the scene,
+which a cell sees through the tower's attention), and the closest pairs of centred class means,
+then stops. `--features additive` keeps only the model's class
 means (each object cell = the mean object cell + its colour's and its shape's mean offsets),
 `offsets` only the two offsets (nothing shared, nothing in empty cells), `tower` trains the
 projector with the decoder, `fitted` maps the tower's features onto the oracle codes with a

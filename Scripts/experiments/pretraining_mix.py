@@ -59,13 +59,11 @@ def attribute_existence(rng, objects):
     star in the image?"), true with probability 1/2; the two attribute skills POPE's question
     combines (Scripts/experiments/existence_interference.py asks them the same way)."""
     if rng.random() < 0.5:
-        present, names, phrase = {o["color"] for o in objects}, COLORS, "anything {}"
+        present, names, words = {o["color"] for o in objects}, COLORS, "anything {}".format
     else:
-        present, names, phrase = {o["shape"] for o in objects}, SHAPES, "{}"
+        present, names, words = {o["shape"] for o in objects}, SHAPES, lambda shape: f"{article(shape)} {shape}"
     name = rng.choice(sorted(present)) if rng.random() < 0.5 else rng.choice([n for n in names if n not in present])
-    words = phrase.format(name)
-    words = words if words.startswith("anything") else f"{article(words)} {words}"
-    return f"Is there {words} in the image?{SUFFIX}", "Yes" if name in present else "No"
+    return f"Is there {words(name)} in the image?{SUFFIX}", "Yes" if name in present else "No"
 
 
 def distinct_questions(rng, objects, count):
@@ -131,9 +129,9 @@ def main():
     parser.add_argument("--object-existence-only", action="store_true",
                         help="only object-existence questions, each its own one-turn conversation (the harness's setting)")
     parser.add_argument("--multi-turn", action="store_true",
-                        help="object-existence questions about different categories, exactly half true (unless --independent); with "
-                             "--object-existence-only all OBJECT_TURNS in one conversation per image. Leaks: the "
-                             "last answers follow from the earlier ones (Data/pope-investigation.md)")
+                        help="object-existence questions about different categories; with --object-existence-only all OBJECT_TURNS "
+                             "in one conversation per image. Without --independent exactly half are true, which leaks: "
+                             "the last answers follow from the earlier ones (Data/pope-investigation.md)")
     parser.add_argument("--with-attributes", action="store_true",
                         help="with --object-existence-only (one question per conversation): a third of the questions "
                              "colour existence and a third shape existence instead of POPE's")
@@ -148,12 +146,14 @@ def main():
     if args.captions_only:
         return write_captions(args.world, args.out)
     rng = random.Random(args.seed)
+    multi_turn_questions = independent_questions if args.independent else distinct_questions
     scenes = {}
     with open(f"{args.world}/scenes/pretrain.jsonl") as lines:
         for line in lines:
             record = json.loads(line)
             scenes[record["key"]] = record["scene"]
-    conversations, captions, counts = [], 0, {"short": 0, "caption": 0, "object_existence": 0}
+    conversations, captions = [], 0
+    counts = {"short": 0, "caption": 0, "object_existence": 0, "attribute_existence": 0}
     for sample in json.load(open(f"{args.world}/train/pretrain.json")):
         turns = [(q["value"].replace("<image>\n", ""), a["value"])
                  for q, a in zip(sample["conversations"][0::2], sample["conversations"][1::2])]
@@ -167,12 +167,13 @@ def main():
         else:
             counts["short"] += len(turns)
         objects = scenes[sample["id"]]["objects"]
-        questions = independent_questions if args.independent else distinct_questions
-        extra = questions(rng, objects, args.object_turns) if args.multi_turn and objects else \
+        extra = multi_turn_questions(rng, objects, args.object_turns) if args.multi_turn and objects else \
             [object_existence(rng, objects) for _ in range(args.object_turns)] if objects else []
-        counts["object_existence"] += len(extra)
-        if args.with_attributes:
-            extra = [attribute_existence(rng, objects) if rng.random() < 2 / 3 else turn for turn in extra]
+        pope = extra
+        if args.with_attributes:  # drawn after POPE's questions, so the rest of the stream is unchanged
+            extra = [attribute_existence(rng, objects) if rng.random() < 2 / 3 else turn for turn in pope]
+        counts["object_existence"] += sum(turn in pope for turn in extra)
+        counts["attribute_existence"] += sum(turn not in pope for turn in extra)
         if args.object_existence_only and not args.multi_turn:
             conversations += [{"id": f"{sample['id']}-{k}", "image": sample["image"], "conversations": [
                 {"from": "human", "value": "<image>\n" + q}, {"from": "gpt", "value": a}]} for k, (q, a) in enumerate(extra)]
