@@ -16,13 +16,14 @@ two or more shapes ("There are two shapes on ..."), one round each, as LLaVA's L
 
 With --object-existence-only it writes only the object-existence questions, one per conversation.
 With --with-attributes as well, a third of them become colour existence and a third shape
-existence. With --multi-turn instead: one conversation per image, its OBJECT_TURNS questions about
+existence; with --balanced instead, the false questions name each pair as often as the true ones
+do. With --multi-turn instead: one conversation per image, its OBJECT_TURNS questions about
 different categories; add --independent so that each answer is "Yes" with probability 1/2 whatever
 the earlier ones were.
 
 usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S]
                           [--captions-only | --object-existence-only
-                           [--with-attributes | --multi-turn [--independent]]]
+                           [--with-attributes | --balanced | --multi-turn [--independent]]]
 """
 import argparse
 import json
@@ -37,9 +38,10 @@ def article(phrase):
     return "an" if phrase[0] in "aeiou" else "a"
 
 
-def object_existence(rng, objects, positive=None, category=None):
+def object_existence(rng, objects, positive=None, category=None, weights=None):
     """One POPE-style question about a scene's (colour, shape) pairs and its answer (true with
-    probability 1/2 unless POSITIVE says; CATEGORY fixes a true question's pair)."""
+    probability 1/2 unless POSITIVE says; CATEGORY fixes a true question's pair; WEIGHTS, a weight
+    per pair, draws a false question's pair in proportion to it instead of uniformly)."""
     present = sorted({(o["color"], o["shape"]) for o in objects})
     if positive is None:
         positive = rng.random() < 0.5
@@ -49,7 +51,9 @@ def object_existence(rng, objects, positive=None, category=None):
         absent = [(c, s) for c in COLORS for s in SHAPES if (c, s) not in present]
         colors, shapes = {c for c, _ in present}, {s for _, s in present}
         hard = [(c, s) for c, s in absent if c in colors or s in shapes]
-        (color, shape), answer = rng.choice(hard if hard and rng.random() < 2 / 3 else absent), "No"
+        pool = hard if hard and rng.random() < 2 / 3 else absent
+        pick = rng.choice(pool) if weights is None else rng.choices(pool, [weights[pair] for pair in pool])[0]
+        (color, shape), answer = pick, "No"
     category = f"{color} {shape}"
     return f"Is there {article(category)} {category} in the image?{SUFFIX}", answer
 
@@ -64,6 +68,20 @@ def attribute_existence(rng, objects):
         present, names, words = {o["shape"] for o in objects}, SHAPES, lambda shape: f"{article(shape)} {shape}"
     name = rng.choice(sorted(present)) if rng.random() < 0.5 else rng.choice([n for n in names if n not in present])
     return f"Is there {words(name)} in the image?{SUFFIX}", "Yes" if name in present else "No"
+
+
+def positive_shares(scenes):
+    """How often each (colour, shape) pair is a true question's pair, when a true question picks
+    one of its scene's pairs at random: the weights that make the false questions name each pair
+    as often as the true ones do (--balanced), so that a pair's name alone says nothing about the
+    answer. Without them a rare colour is mostly asked about falsely ("white": 15% "Yes") and the
+    model learns to answer it "No" without looking (Data/pope-investigation.md)."""
+    shares = {(c, s): 1e-9 for c in COLORS for s in SHAPES}  # never zero: rng.choices needs a positive total
+    for scene in scenes.values():
+        present = {(o["color"], o["shape"]) for o in scene["objects"]}
+        for pair in present:
+            shares[pair] += 1 / len(present)
+    return shares
 
 
 def distinct_questions(rng, objects, count):
@@ -135,6 +153,10 @@ def main():
     parser.add_argument("--with-attributes", action="store_true",
                         help="with --object-existence-only (one question per conversation): a third of the questions "
                              "colour existence and a third shape existence instead of POPE's")
+    parser.add_argument("--balanced", action="store_true",
+                        help="with --object-existence-only (one question per conversation): draw each false question's "
+                             "pair in proportion to how often it is a true question's, so every pair is answered 'Yes' "
+                             "about half the time")
     parser.add_argument("--independent", action="store_true",
                         help="with --multi-turn: each answer 'Yes' with probability 1/2 on its own, so none leaks; at most "
                              "as many questions per image as it has colour-and-shape categories")
@@ -143,6 +165,8 @@ def main():
         parser.error("--independent needs --multi-turn")
     if args.with_attributes and (args.multi_turn or not args.object_existence_only):
         parser.error("--with-attributes needs --object-existence-only without --multi-turn")
+    if args.balanced and (args.multi_turn or args.with_attributes or not args.object_existence_only):
+        parser.error("--balanced needs --object-existence-only without --multi-turn or --with-attributes")
     if args.captions_only:
         return write_captions(args.world, args.out)
     rng = random.Random(args.seed)
@@ -152,6 +176,7 @@ def main():
         for line in lines:
             record = json.loads(line)
             scenes[record["key"]] = record["scene"]
+    weights = positive_shares(scenes) if args.balanced else None
     conversations, captions = [], 0
     counts = {"short": 0, "caption": 0, "object_existence": 0, "attribute_existence": 0}
     for sample in json.load(open(f"{args.world}/train/pretrain.json")):
@@ -168,7 +193,7 @@ def main():
             counts["short"] += len(turns)
         objects = scenes[sample["id"]]["objects"]
         extra = multi_turn_questions(rng, objects, args.object_turns) if args.multi_turn and objects else \
-            [object_existence(rng, objects) for _ in range(args.object_turns)] if objects else []
+            [object_existence(rng, objects, weights=weights) for _ in range(args.object_turns)] if objects else []
         pope = extra
         if args.with_attributes:  # drawn after POPE's questions, so the rest of the stream is unchanged
             extra = [attribute_existence(rng, objects) if rng.random() < 2 / 3 else turn for turn in pope]
