@@ -8,6 +8,9 @@ says "yes" to same-shape negatives as often as to positives.
 
     Scripts/pope_error_breakdown.py ANSWERS.jsonl [WORLD]     (WORLD: Data/generated/world)
 
+It then gives the same by the question's colour and by its shape, positives and negatives apart:
+a model that has learned a pair's prior instead of looking says "no" to its positives as well.
+
 ANSWERS.jsonl is what `vlm-eval pope --answers-file` writes. Uses only the standard library.
 """
 import collections
@@ -44,6 +47,7 @@ def main():
     with open(os.path.join(world, "eval", "pope", "llava_pope_test.jsonl")) as f:
         questions = {q["question_id"]: q for q in map(json.loads, f)}
     counts = collections.defaultdict(lambda: [0, 0])
+    by_attribute = collections.defaultdict(lambda: [0, 0, 0, 0])  # yes / all on positives, on negatives
     with open(answers_path) as f:
         for answer in map(json.loads, f):
             question = questions.get(answer["question_id"])
@@ -53,11 +57,20 @@ def main():
             if match is None:
                 sys.exit(f"unexpected POPE question: {question['text']!r}")
             kind = kind_of(match.group(1), match.group(2), scenes[question["image"]])
-            counts[kind][0] += answer["text"].strip().lower().startswith("yes")
+            said_yes = answer["text"].strip().lower().startswith("yes")
+            counts[kind][0] += said_yes
             counts[kind][1] += 1
+            for attribute in zip(("colour", "shape"), match.groups()):
+                column = 0 if kind == "positive" else 2
+                by_attribute[attribute][column] += said_yes
+                by_attribute[attribute][column + 1] += 1
     print(f"{'question kind':58s} said yes")
     for kind, (yes, total) in sorted(counts.items()):
         print(f"{kind:58s} {yes:4d}/{total:<4d} = {yes / total:.2f}")
+    print(f"\n{'colour or shape asked':22s} {'said yes to positives':>24s} {'said yes to negatives':>24s}")
+    for (_, attribute), (pos_yes, pos, neg_yes, neg) in sorted(by_attribute.items()):
+        share = lambda yes, total: f"{yes:4d}/{total:<4d} = {yes / total:.2f}" if total else f"{'-':>15s}"
+        print(f"{attribute:22s} {share(pos_yes, pos):>24s} {share(neg_yes, neg):>24s}")
 
 
 if __name__ == "__main__":
