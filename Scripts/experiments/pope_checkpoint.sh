@@ -15,8 +15,16 @@ PYTHON="${PYTHON:-python3}"
 model="$run/model-$step"
 [ -d "$run/checkpoint-$step" ] || { echo "no checkpoint $run/checkpoint-$step" >&2; exit 1; }
 [ -d "$model" ] || "$PYTHON" Scripts/experiments/merge_full_checkpoint.py "$base" "$run/checkpoint-$step" "$model" >/dev/null
-.build/release/vlm-eval pope --model-path "$model" --answers-file "$run/pope-$step.jsonl" \
-  --scores-file "$run/pope-$step.json" --batch-size 16 >/dev/null 2>"$run/pope-$step.log"
+if ! .build/release/vlm-eval pope --model-path "$model" --answers-file "$run/pope-$step.jsonl" \
+  --scores-file "$run/pope-$step.json" --batch-size 16 >/dev/null 2>"$run/pope-$step.log"; then
+  tail -n 3 "$run/pope-$step.log" >&2
+  python3 - "$run/pope-$step.jsonl" <<'PY' >&2
+import json, sys
+answers = [json.loads(line)["text"].strip().lower() for line in open(sys.argv[1])]
+print(f"{sys.argv[1]}: {sum(a.startswith('yes') for a in answers)} of {len(answers)} answers are 'yes'")
+PY
+  exit 1
+fi
 python3 - "$run/pope-$step.json" <<'PY'
 import json, sys
 scores = json.load(open(sys.argv[1]))
