@@ -75,7 +75,8 @@ def positive_shares(scenes):
     one of its scene's pairs at random: the weights that make the false questions name each pair
     as often as the true ones do (--balanced), so that a pair's name alone says nothing about the
     answer. Without them a rare colour is mostly asked about falsely ("white": 13-15% "Yes" in the
-    worlds of seeds 1 and 4) and the model learns to answer it "No" without looking (Data/pope-investigation.md)."""
+    worlds of seeds 1 and 4) and the model learns to answer it "No" without looking
+    (Data/pope-investigation.md)."""
     shares = {(c, s): 1e-9 for c in COLORS for s in SHAPES}  # never zero: rng.choices needs a positive total
     for scene in scenes.values():
         present = {(o["color"], o["shape"]) for o in scene["objects"]}
