@@ -60,16 +60,18 @@ def main():
             said_yes = answer["text"].strip().lower().startswith("yes")
             counts[kind][0] += said_yes
             counts[kind][1] += 1
+            column = 0 if kind == "positive" else 2
             for attribute in zip(("colour", "shape"), match.groups()):
-                column = 0 if kind == "positive" else 2
                 by_attribute[attribute][column] += said_yes
                 by_attribute[attribute][column + 1] += 1
     print(f"{'question kind':58s} said yes")
     for kind, (yes, total) in sorted(counts.items()):
         print(f"{kind:58s} {yes:4d}/{total:<4d} = {yes / total:.2f}")
+    def share(yes, total):
+        return f"{yes:4d}/{total:<4d} = {yes / total:.2f}" if total else f"{'-':>15s}"
+
     print(f"\n{'colour or shape asked':22s} {'said yes to positives':>24s} {'said yes to negatives':>24s}")
     for (_, attribute), (pos_yes, pos, neg_yes, neg) in sorted(by_attribute.items()):
-        share = lambda yes, total: f"{yes:4d}/{total:<4d} = {yes / total:.2f}" if total else f"{'-':>15s}"
         print(f"{attribute:22s} {share(pos_yes, pos):>24s} {share(neg_yes, neg):>24s}")
 
 

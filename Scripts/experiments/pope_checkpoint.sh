@@ -14,7 +14,8 @@ base=$1 run=$2 step=$3
 PYTHON="${PYTHON:-python3}"
 model="$run/model-$step"
 [ -d "$run/checkpoint-$step" ] || { echo "no checkpoint $run/checkpoint-$step" >&2; exit 1; }
-[ -d "$model" ] || "$PYTHON" Scripts/experiments/merge_full_checkpoint.py "$base" "$run/checkpoint-$step" "$model" >/dev/null
+# The weights are the merge's last write: a folder without them is an interrupted merge, redone.
+[ -f "$model/model.safetensors" ] || "$PYTHON" Scripts/experiments/merge_full_checkpoint.py "$base" "$run/checkpoint-$step" "$model" >/dev/null
 if ! .build/release/vlm-eval pope --model-path "$model" --answers-file "$run/pope-$step.jsonl" \
   --scores-file "$run/pope-$step.json" --batch-size 16 >/dev/null 2>"$run/pope-$step.log"; then
   tail -n 3 "$run/pope-$step.log" >&2

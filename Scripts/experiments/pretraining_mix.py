@@ -52,8 +52,8 @@ def object_existence(rng, objects, positive=None, category=None, weights=None):
         colors, shapes = {c for c, _ in present}, {s for _, s in present}
         hard = [(c, s) for c, s in absent if c in colors or s in shapes]
         pool = hard if hard and rng.random() < 2 / 3 else absent
-        pick = rng.choice(pool) if weights is None else rng.choices(pool, [weights[pair] for pair in pool])[0]
-        (color, shape), answer = pick, "No"
+        (color, shape), answer = rng.choice(pool) if weights is None else \
+            rng.choices(pool, [weights[pair] for pair in pool])[0], "No"
     category = f"{color} {shape}"
     return f"Is there {article(category)} {category} in the image?{SUFFIX}", answer
 
