@@ -22,7 +22,7 @@ different categories; add --independent so that each answer is "Yes" with probab
 the earlier ones were.
 
 usage: pretraining_mix.py WORLD OUT.json [--caption-every N] [--object-turns K] [--seed S]
-                          [--captions-only | --object-existence-only
+                          [--hard-share P] [--captions-only | --object-existence-only
                            [--with-attributes | --balanced | --multi-turn [--independent]]]
 """
 import argparse
@@ -38,10 +38,11 @@ def article(phrase):
     return "an" if phrase[0] in "aeiou" else "a"
 
 
-def object_existence(rng, objects, positive=None, category=None, weights=None):
+def object_existence(rng, objects, positive=None, category=None, weights=None, hard_share=2 / 3):
     """One POPE-style question about a scene's (colour, shape) pairs and its answer (true with
     probability 1/2 unless POSITIVE says; CATEGORY fixes a true question's pair; WEIGHTS, a weight
-    per pair, draws a false question's pair in proportion to it instead of uniformly)."""
+    per pair, draws a false question's pair in proportion to it instead of uniformly; HARD_SHARE of
+    the false questions share the colour or the shape with an object, as POPE's hard negatives)."""
     present = sorted({(o["color"], o["shape"]) for o in objects})
     if positive is None:
         positive = rng.random() < 0.5
@@ -51,7 +52,7 @@ def object_existence(rng, objects, positive=None, category=None, weights=None):
         absent = [(c, s) for c in COLORS for s in SHAPES if (c, s) not in present]
         colors, shapes = {c for c, _ in present}, {s for _, s in present}
         hard = [(c, s) for c, s in absent if c in colors or s in shapes]
-        pool = hard if hard and rng.random() < 2 / 3 else absent
+        pool = hard if hard and rng.random() < hard_share else absent
         (color, shape), answer = rng.choice(pool) if weights is None else \
             rng.choices(pool, [weights[pair] for pair in pool])[0], "No"
     category = f"{color} {shape}"
@@ -158,6 +159,9 @@ def main():
                         help="with --object-existence-only (one question per conversation): draw each false question's "
                              "pair in proportion to how often it is a true question's, so every pair is answered 'Yes' "
                              "about half the time")
+    parser.add_argument("--hard-share", type=float, default=2 / 3,
+                        help="share of the false object-existence questions that share the colour or the shape with an "
+                             "object in the image (POPE's two thirds by default; 0: only random absent categories)")
     parser.add_argument("--independent", action="store_true",
                         help="with --multi-turn: each answer 'Yes' with probability 1/2 on its own, so none leaks; at most "
                              "as many questions per image as it has colour-and-shape categories")
@@ -168,6 +172,8 @@ def main():
         parser.error("--with-attributes needs --object-existence-only without --multi-turn")
     if args.balanced and (args.multi_turn or args.with_attributes or not args.object_existence_only):
         parser.error("--balanced needs --object-existence-only without --multi-turn or --with-attributes")
+    if args.multi_turn and args.hard_share != 2 / 3:
+        parser.error("--hard-share applies to one question per conversation, not --multi-turn")
     if args.captions_only:
         return write_captions(args.world, args.out)
     rng = random.Random(args.seed)
@@ -194,7 +200,8 @@ def main():
             counts["short"] += len(turns)
         objects = scenes[sample["id"]]["objects"]
         extra = multi_turn_questions(rng, objects, args.object_turns) if args.multi_turn and objects else \
-            [object_existence(rng, objects, weights=weights) for _ in range(args.object_turns)] if objects else []
+            [object_existence(rng, objects, weights=weights, hard_share=args.hard_share)
+             for _ in range(args.object_turns)] if objects else []
         pope = extra
         if args.with_attributes:  # drawn after POPE's questions, so the rest of the stream is unchanged
             extra = [attribute_existence(rng, objects) if rng.random() < 2 / 3 else turn for turn in pope]
