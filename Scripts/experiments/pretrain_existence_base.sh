@@ -10,11 +10,14 @@
 #      decoder's caption loss pushed a shared vector into the image tokens: 87% of their energy)
 #   4. stages 2-3: --tune full (tower frozen, projector at 2e-5, lr 1e-3, batch 32) on POPE-style
 #      object existence alone, one question per conversation (pretraining_mix.py
-#      --object-existence-only), where the decoder spends thousands of steps on a plateau before
-#      it answers from the image: 1 epoch on the seed-1 world, then 2 epochs on a fresh seed-2 world
-#   5. stage 4: the other pretraining families join (short answers, every third caption) with three
-#      object-existence questions per image, on a fresh seed-3 world (1 epoch, batch 16)
-# Writes Data/generated/pretrain-existence/stage4 (a llava-hf folder). About 2 hours on 2 cores.
+#      --object-existence-only), its false questions random absent categories (--hard-share 0),
+#      which the decoder learns without the plateau POPE's hard negatives put first: 1 epoch on
+#      the seed-1 world, then 2 epochs on a fresh seed-2 world (POPE 82.3)
+#   5. stage 3b: 1 epoch of POPE's own mix of negatives on a fresh seed-3 world (POPE 83.4)
+#   6. stage 4: the other pretraining families join (short answers, every third caption) with three
+#      object-existence questions per image, on a fresh seed-4 world (1 epoch, batch 16); measured
+#      only after stages that used POPE's mix throughout (Data/pope-investigation.md)
+# Writes Data/generated/pretrain-existence/stage4 (a llava-hf folder). About 2.5 hours on 2 cores.
 # Needs the Python venv of Scripts/fixtures: PYTHON=/path/to/venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,16 +47,17 @@ rm -rf "$WORK"
   --num-train-epochs 1 --per-device-train-batch-size 32 --learning-rate 2e-5 --seed 0
 
 # Fresh worlds for stages 3 and 4 (as Scripts/pretrain_default_model.sh makes them).
-for seed in 2 3; do
+for seed in 2 3 4; do
   world="Data/generated/pretrain-world-$seed"
   [ -f "$world/train/pretrain.json" ] || .build/release/vlm-data generate --output "$world" --seed "$seed" \
     --overwrite --train-size 24000 --finetune-size 16 --heldout-size 16 --max-turns 3 --pope-images 10 \
     --vqav2-size 10 --gqa-size 10 --vizwiz-size 10 --textvqa-size 10 --sqa-size 10 --mmbench-size 10
 done
 mix() { "$PYTHON" Scripts/experiments/pretraining_mix.py "$@"; }
-mix "$PRETRAIN_WORLD" "$PRETRAIN_WORLD/train/oe_only.json" --object-existence-only --object-turns 2 --seed 1
-mix Data/generated/pretrain-world-2 Data/generated/pretrain-world-2/train/oe_only.json --object-existence-only --object-turns 2 --seed 2
-mix Data/generated/pretrain-world-3 Data/generated/pretrain-world-3/train/mix.json --seed 3
+mix "$PRETRAIN_WORLD" "$PRETRAIN_WORLD/train/oe_easy.json" --object-existence-only --object-turns 2 --seed 1 --hard-share 0
+mix Data/generated/pretrain-world-2 Data/generated/pretrain-world-2/train/oe_easy.json --object-existence-only --object-turns 2 --seed 2 --hard-share 0
+mix Data/generated/pretrain-world-3 Data/generated/pretrain-world-3/train/oe_only.json --object-existence-only --object-turns 2 --seed 3
+mix Data/generated/pretrain-world-4 Data/generated/pretrain-world-4/train/mix.json --seed 4
 
 full() {  # FROM TO WORLD DATA EPOCHS BATCH LR SEED
   .build/release/vlm-tune --tune full --model-path "$WORK/$1" --output-dir "$WORK/$2" \
@@ -61,7 +65,8 @@ full() {  # FROM TO WORLD DATA EPOCHS BATCH LR SEED
     --per-device-train-batch-size "$6" --learning-rate "$7" --mm-projector-lr 2e-5 --seed "$8" \
     --save-steps 500 --save-total-limit 6
 }
-full stage1 stage2 "$PRETRAIN_WORLD" oe_only.json 1 32 1e-3 0
-full stage2 stage3 Data/generated/pretrain-world-2 oe_only.json 2 32 1e-3 2
-full stage3 stage4 Data/generated/pretrain-world-3 mix.json 1 16 1e-3 3
+full stage1 stage2 "$PRETRAIN_WORLD" oe_easy.json 1 32 1e-3 0
+full stage2 stage3 Data/generated/pretrain-world-2 oe_easy.json 2 32 1e-3 2
+full stage3 stage3b Data/generated/pretrain-world-3 oe_only.json 1 32 1e-3 3
+full stage3b stage4 Data/generated/pretrain-world-4 mix.json 1 16 1e-3 4
 echo "model written to $WORK/stage4" >&2
