@@ -13,11 +13,12 @@
 #      --object-existence-only), its false questions random absent categories (--hard-share 0),
 #      which the decoder learns without the plateau POPE's hard negatives put first: 1 epoch on
 #      the seed-1 world, then 2 epochs on a fresh seed-2 world (POPE 82.3)
-#   5. stage 3b: 1 epoch of POPE's own mix of negatives on a fresh seed-3 world (POPE 83.4)
+#   5. stages 3b-3c: 1 epoch each of POPE's own mix of negatives on fresh seed-3 and seed-4 worlds
+#      (POPE 83.4, then 86.5)
 #   6. stage 4: the other pretraining families join (short answers, every third caption) with three
-#      object-existence questions per image, on a fresh seed-4 world (1 epoch, batch 16); measured
+#      object-existence questions per image, on a fresh seed-5 world (1 epoch, batch 16); measured
 #      only after stages that used POPE's mix throughout (Data/pope-investigation.md)
-# Writes Data/generated/pretrain-existence/stage4 (a llava-hf folder). About 2.5 hours on 2 cores.
+# Writes Data/generated/pretrain-existence/stage4 (a llava-hf folder). About 3 hours on 2 cores.
 # Needs the Python venv of Scripts/fixtures: PYTHON=/path/to/venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -47,7 +48,7 @@ rm -rf "$WORK"
   --num-train-epochs 1 --per-device-train-batch-size 32 --learning-rate 2e-5 --seed 0
 
 # Fresh worlds for stages 3 and 4 (as Scripts/pretrain_default_model.sh makes them).
-for seed in 2 3 4; do
+for seed in 2 3 4 5; do
   world="Data/generated/pretrain-world-$seed"
   [ -f "$world/train/pretrain.json" ] || .build/release/vlm-data generate --output "$world" --seed "$seed" \
     --overwrite --train-size 24000 --finetune-size 16 --heldout-size 16 --max-turns 3 --pope-images 10 \
@@ -57,7 +58,8 @@ mix() { "$PYTHON" Scripts/experiments/pretraining_mix.py "$@"; }
 mix "$PRETRAIN_WORLD" "$PRETRAIN_WORLD/train/oe_easy.json" --object-existence-only --object-turns 2 --seed 1 --hard-share 0
 mix Data/generated/pretrain-world-2 Data/generated/pretrain-world-2/train/oe_easy.json --object-existence-only --object-turns 2 --seed 2 --hard-share 0
 mix Data/generated/pretrain-world-3 Data/generated/pretrain-world-3/train/oe_only.json --object-existence-only --object-turns 2 --seed 3
-mix Data/generated/pretrain-world-4 Data/generated/pretrain-world-4/train/mix.json --seed 4
+mix Data/generated/pretrain-world-4 Data/generated/pretrain-world-4/train/oe_only.json --object-existence-only --object-turns 2 --seed 4
+mix Data/generated/pretrain-world-5 Data/generated/pretrain-world-5/train/mix.json --seed 5
 
 full() {  # FROM TO WORLD DATA EPOCHS BATCH LR SEED
   .build/release/vlm-tune --tune full --model-path "$WORK/$1" --output-dir "$WORK/$2" \
@@ -68,5 +70,6 @@ full() {  # FROM TO WORLD DATA EPOCHS BATCH LR SEED
 full stage1 stage2 "$PRETRAIN_WORLD" oe_easy.json 1 32 1e-3 0
 full stage2 stage3 Data/generated/pretrain-world-2 oe_easy.json 2 32 1e-3 2
 full stage3 stage3b Data/generated/pretrain-world-3 oe_only.json 1 32 1e-3 3
-full stage3b stage4 Data/generated/pretrain-world-4 mix.json 1 16 1e-3 4
+full stage3b stage3c Data/generated/pretrain-world-4 oe_only.json 1 32 1e-3 4
+full stage3c stage4 Data/generated/pretrain-world-5 mix.json 1 16 1e-3 5
 echo "model written to $WORK/stage4" >&2
