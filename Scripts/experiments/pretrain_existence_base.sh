@@ -47,7 +47,7 @@ rm -rf "$WORK"
   --data-path "$PRETRAIN_WORLD/train/captions.json" --image-folder "$PRETRAIN_WORLD/images" --output-dir "$WORK/stage1" \
   --num-train-epochs 1 --per-device-train-batch-size 32 --learning-rate 2e-5 --seed 0
 
-# Fresh worlds for stages 3 and 4 (as Scripts/pretrain_default_model.sh makes them).
+# Fresh worlds for stages 3-4 (as Scripts/pretrain_default_model.sh makes them).
 for seed in 2 3 4 5; do
   world="Data/generated/pretrain-world-$seed"
   [ -f "$world/train/pretrain.json" ] || .build/release/vlm-data generate --output "$world" --seed "$seed" \

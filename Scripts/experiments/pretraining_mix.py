@@ -172,6 +172,8 @@ def main():
         parser.error("--with-attributes needs --object-existence-only without --multi-turn")
     if args.balanced and (args.multi_turn or args.with_attributes or not args.object_existence_only):
         parser.error("--balanced needs --object-existence-only without --multi-turn or --with-attributes")
+    if not 0 <= args.hard_share <= 1:
+        parser.error(f"--hard-share is a share, between 0 and 1, not {args.hard_share}")
     if args.multi_turn and args.hard_share != 2 / 3:
         parser.error("--hard-share applies to one question per conversation, not --multi-turn")
     if args.captions_only:
