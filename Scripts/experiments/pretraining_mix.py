@@ -175,7 +175,7 @@ def main():
     if not 0 <= args.hard_share <= 1:
         parser.error(f"--hard-share is a share, between 0 and 1, not {args.hard_share}")
     if args.multi_turn and args.hard_share != 2 / 3:
-        parser.error("--hard-share applies to one question per conversation, not --multi-turn")
+        parser.error("--hard-share does not apply to --multi-turn's questions")
     if args.captions_only:
         return write_captions(args.world, args.out)
     rng = random.Random(args.seed)
