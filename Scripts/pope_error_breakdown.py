@@ -34,6 +34,10 @@ def kind_of(color, shape, objects):
     return "negative: neither present"
 
 
+def share(yes, total):
+    return f"{yes:4d}/{total:<4d} = {yes / total:.2f}" if total else f"{'-':>15s}"
+
+
 def main():
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
@@ -66,10 +70,7 @@ def main():
                 by_attribute[attribute][column + 1] += 1
     print(f"{'question kind':58s} said yes")
     for kind, (yes, total) in sorted(counts.items()):
-        print(f"{kind:58s} {yes:4d}/{total:<4d} = {yes / total:.2f}")
-    def share(yes, total):
-        return f"{yes:4d}/{total:<4d} = {yes / total:.2f}" if total else f"{'-':>15s}"
-
+        print(f"{kind:58s} {share(yes, total)}")
     print(f"\n{'colour or shape asked':22s} {'said yes to positives':>24s} {'said yes to negatives':>24s}")
     for (_, attribute), (pos_yes, pos, neg_yes, neg) in sorted(by_attribute.items()):
         print(f"{attribute:22s} {share(pos_yes, pos):>24s} {share(neg_yes, neg):>24s}")

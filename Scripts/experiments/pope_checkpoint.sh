@@ -19,6 +19,7 @@ model="$run/model-$step"
 if ! .build/release/vlm-eval pope --model-path "$model" --answers-file "$run/pope-$step.jsonl" \
   --scores-file "$run/pope-$step.json" --batch-size 16 >/dev/null 2>"$run/pope-$step.log"; then
   tail -n 3 "$run/pope-$step.log" >&2
+  [ -f "$run/pope-$step.jsonl" ] || exit 1  # it failed before answering: the log says why
   python3 - "$run/pope-$step.jsonl" <<'PY' >&2
 import json, sys
 answers = [json.loads(line)["text"].strip().lower() for line in open(sys.argv[1])]
