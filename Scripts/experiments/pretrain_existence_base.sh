@@ -19,7 +19,8 @@
 #   6. stage 4: the other pretraining families join (short answers, every third caption) with three
 #      object-existence questions per image, on the seed-5 world's images (1 epoch, batch 16, lr
 #      1e-3; POPE 82.1, 79.5 after the quick start), then stage 4b: the same mix on the seed-3
-#      world's images at lr 5e-4 (Data/pope-investigation.md, stop 21, has every number)
+#      world's images at lr 5e-4 (POPE 83.5, 78.8 after the quick start; the families still below
+#      the committed base's). Data/pope-investigation.md, stop 21, has every number
 # Writes Data/generated/pretrain-existence/stage4b (a llava-hf folder). About 4 hours on 2 cores.
 # Needs the Python venv of Scripts/fixtures: PYTHON=/path/to/venv/bin/python.
 set -euo pipefail
