@@ -22,7 +22,7 @@ for family in "${families[@]}"; do
   # Held-out questions are LLaVA question lines; any model_vqa_loader benchmark answers them.
   .build/release/vlm-eval textvqa --model-path "$model" "$@" --no-score --max-new-tokens 64 --batch-size 16 \
     --question-file "$WORLD/heldout/$family.jsonl" --image-folder "$WORLD/images" \
-    --answers-file "$out/$family.jsonl" 2>"$out/$family.log" || { tail -n 3 "$out/$family.log" >&2; exit 1; }
+    --answers-file "$out/$family.jsonl" >"$out/$family.log" 2>&1 || { tail -n 3 "$out/$family.log" >&2; exit 1; }
   python3 - "$WORLD" "$family" "$out/$family.jsonl" <<'PY'
 import sys
 sys.path.insert(0, "Scripts")
