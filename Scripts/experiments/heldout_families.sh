@@ -5,11 +5,12 @@
 #
 #   Scripts/experiments/heldout_families.sh MODEL OUT [FAMILY...] [-- extra vlm-eval flags, e.g. --adapter DIR]
 #
-# Default families: the pretraining ones (caption color shape shape_existence) and object_existence.
+# Paths are relative to the repository root (the script runs there). Default families: the
+# pretraining ones (caption color shape shape_existence) and object_existence.
 # Writes OUT/FAMILY.jsonl (answers) and prints one line "family score" per family.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ $# -ge 2 ] || { sed -n 2,9p "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,10p "$0" >&2; exit 2; }
 model=$1 out=$2; shift 2
 families=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do families+=("$1"); shift; done

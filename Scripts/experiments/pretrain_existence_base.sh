@@ -22,7 +22,7 @@
 #      world's images at lr 5e-4 (POPE 83.5, 78.8 after the quick start), and stage 4c: the same on
 #      the seed-4 world's images (POPE 85.5, 81.8 after the quick start; the families still below
 #      the committed base's). Data/pope-investigation.md, stop 21, has every number
-# Writes Data/generated/pretrain-existence/stage4c (a llava-hf folder). About 4.5 hours on 2 cores.
+# Writes Data/generated/pretrain-existence/stage4c (a llava-hf folder). About 4 hours on 2 cores.
 # Needs the Python venv of Scripts/fixtures: PYTHON=/path/to/venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
