@@ -34,6 +34,13 @@ def kind_of(color, shape, objects):
     return "negative: neither present"
 
 
+def reads_as_yes(text):
+    """eval_pope.py's reading: first sentence, commas deleted, "no" iff a word is No, no or not.
+    Anything else, "1" or "triangle" too, counts as "yes", as in the F1."""
+    words = text.split(".")[0].replace(",", "").split(" ")
+    return not ("No" in words or "no" in words or "not" in words)
+
+
 def share(yes, total):
     return f"{yes:4d}/{total:<4d} = {yes / total:.2f}" if total else f"{'-':>15s}"
 
@@ -52,6 +59,7 @@ def main():
         questions = {q["question_id"]: q for q in map(json.loads, f)}
     counts = collections.defaultdict(lambda: [0, 0])
     by_attribute = collections.defaultdict(lambda: [0, 0, 0, 0])  # yes / all on positives, on negatives
+    neither = 0
     with open(answers_path) as f:
         for answer in map(json.loads, f):
             question = questions.get(answer["question_id"])
@@ -61,19 +69,22 @@ def main():
             if match is None:
                 sys.exit(f"unexpected POPE question: {question['text']!r}")
             kind = kind_of(match.group(1), match.group(2), scenes[question["image"]])
-            said_yes = answer["text"].strip().lower().startswith("yes")
+            said_yes = reads_as_yes(answer["text"])
+            if answer["text"].strip().lower() not in ("yes", "no"):
+                neither += 1
             counts[kind][0] += said_yes
             counts[kind][1] += 1
             column = 0 if kind == "positive" else 2
             for attribute in zip(("colour", "shape"), match.groups()):
                 by_attribute[attribute][column] += said_yes
                 by_attribute[attribute][column + 1] += 1
-    print(f"{'question kind':58s} said yes")
+    print(f"{'question kind':58s} said yes (as the scorer reads it)")
     for kind, (yes, total) in sorted(counts.items()):
         print(f"{kind:58s} {share(yes, total)}")
     print(f"\n{'colour or shape asked':22s} {'said yes to positives':>24s} {'said yes to negatives':>24s}")
     for (_, attribute), (pos_yes, pos, neg_yes, neg) in sorted(by_attribute.items()):
         print(f"{attribute:22s} {share(pos_yes, pos):>24s} {share(neg_yes, neg):>24s}")
+    print(f"\nanswers neither \"yes\" nor \"no\" (read as \"yes\"): {neither} of {sum(t for _, t in counts.values())}")
 
 
 if __name__ == "__main__":
