@@ -117,7 +117,7 @@ def main():
     parser.add_argument("world")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Data", "generated", "base-init"))
     parser.add_argument("--seed", type=int, default=0)
-    # The committed base model has 4 heads; Scripts/experiments/pretrain_existence_base.sh tries 16
+    # The committed base model has 16 heads (Scripts/pretrain_default_model.sh); the previous one had 4
     # (in Scripts/experiments/existence_interference.py a 16-head decoder learned POPE's
     # colour-and-shape existence where the 4-head one stayed near chance).
     parser.add_argument("--heads", type=int, default=4, help="decoder attention heads (they divide the width 256)")

@@ -20,9 +20,12 @@
 #      object-existence questions per image, on the seed-5 world's images (1 epoch, batch 16, lr
 #      1e-3; POPE 82.1, 79.5 after the quick start), then stage 4b: the same mix on the seed-3
 #      world's images at lr 5e-4 (POPE 83.5, 78.8 after the quick start), and stage 4c: the same on
-#      the seed-4 world's images (POPE 85.5, 81.8 after the quick start; the families still below
-#      the committed base's). Data/pope-investigation.md, stop 21, has every number
-# Writes Data/generated/pretrain-existence/stage4c (a llava-hf folder). About 4 hours on 2 cores.
+#      the seed-4 world's images (POPE 85.5, 81.8 after the quick start). Data/pope-investigation.md,
+#      stop 21, has every number
+#   7. stages 4d-4f: the same mix on the seed-2, seed-1 and seed-6 worlds' images (lr 5e-4; POPE
+#      85.0, 87.0, then 87.4; 83.2, 85.2, then 85.7 after the quick start; stop 22)
+# Writes Data/generated/pretrain-existence/stage4f (a llava-hf folder), which
+# Scripts/pretrain_default_model.sh commits as Data/base-model. About 5.5 hours on 2 cores.
 # Needs the Python venv of Scripts/fixtures: PYTHON=/path/to/venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,8 +54,8 @@ rm -rf "$WORK"
   --data-path "$PRETRAIN_WORLD/train/captions.json" --image-folder "$PRETRAIN_WORLD/images" --output-dir "$WORK/stage1" \
   --num-train-epochs 1 --per-device-train-batch-size 32 --learning-rate 2e-5 --seed 0
 
-# Fresh worlds for stages 3-4 (as Scripts/pretrain_default_model.sh makes them).
-for seed in 2 3 4 5; do
+# Fresh worlds for stages 3-4 (seeds 2-6, 24000 training images each).
+for seed in 2 3 4 5 6; do
   world="Data/generated/pretrain-world-$seed"
   [ -f "$world/train/pretrain.json" ] || .build/release/vlm-data generate --output "$world" --seed "$seed" \
     --overwrite --train-size 24000 --finetune-size 16 --heldout-size 16 --max-turns 3 --pope-images 10 \
@@ -67,6 +70,9 @@ mix Data/generated/pretrain-world-5 Data/generated/pretrain-world-5/train/oe_onl
 mix Data/generated/pretrain-world-5 Data/generated/pretrain-world-5/train/mix.json --seed 5
 mix Data/generated/pretrain-world-3 Data/generated/pretrain-world-3/train/mix.json --seed 3
 mix Data/generated/pretrain-world-4 Data/generated/pretrain-world-4/train/mix.json --seed 4
+mix Data/generated/pretrain-world-2 Data/generated/pretrain-world-2/train/mix.json --seed 2
+mix "$PRETRAIN_WORLD" "$PRETRAIN_WORLD/train/mix.json" --seed 1
+mix Data/generated/pretrain-world-6 Data/generated/pretrain-world-6/train/mix.json --seed 6
 
 full() {  # FROM TO WORLD DATA EPOCHS BATCH LR SEED
   .build/release/vlm-tune --tune full --model-path "$WORK/$1" --output-dir "$WORK/$2" \
@@ -82,4 +88,7 @@ full stage3c stage3d Data/generated/pretrain-world-5 oe_only.json 1 32 1e-3 5
 full stage3d stage4 Data/generated/pretrain-world-5 mix.json 1 16 1e-3 5
 full stage4 stage4b Data/generated/pretrain-world-3 mix.json 1 16 5e-4 3
 full stage4b stage4c Data/generated/pretrain-world-4 mix.json 1 16 5e-4 4
-echo "model written to $WORK/stage4c" >&2
+full stage4c stage4d Data/generated/pretrain-world-2 mix.json 1 16 5e-4 2
+full stage4d stage4e "$PRETRAIN_WORLD" mix.json 1 16 5e-4 1
+full stage4e stage4f Data/generated/pretrain-world-6 mix.json 1 16 5e-4 6
+echo "model written to $WORK/stage4f" >&2
