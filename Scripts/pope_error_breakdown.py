@@ -70,7 +70,7 @@ def main():
                 sys.exit(f"unexpected POPE question: {question['text']!r}")
             kind = kind_of(match.group(1), match.group(2), scenes[question["image"]])
             said_yes = reads_as_yes(answer["text"])
-            if answer["text"].strip().lower() not in ("yes", "no"):
+            if answer["text"].strip().rstrip(".").lower() not in ("yes", "no"):
                 neither += 1
             counts[kind][0] += said_yes
             counts[kind][1] += 1
