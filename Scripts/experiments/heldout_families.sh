@@ -5,8 +5,8 @@
 #
 #   Scripts/experiments/heldout_families.sh MODEL OUT [FAMILY...] [-- extra vlm-eval flags, e.g. --adapter DIR]
 #
-# Paths are relative to the repository root (the script runs there). Default families: the
-# pretraining ones (caption color shape shape_existence) and object_existence.
+# Paths are relative to the repository root (the script runs there). Default families: the base
+# model's pretraining ones (caption color shape shape_existence object_existence, as compare_table.py).
 # Writes OUT/FAMILY.jsonl (answers) and prints one line "family score" per family.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
