@@ -9,8 +9,9 @@ struct InstructionSetBuilder {
     let maxTurns: Int
 
     /// One training sample: one image and 1...maxTurns distinct questions of one family
-    /// (captions: one turn). Families rotate with the index so every family is equally common.
-    func sample(set: String, index: Int, families: [TaskFamily]) -> (id: String, scene: Scene, turns: [QuestionAnswer]) {
+    /// (captions: one turn), plus `existenceTurns` object-existence questions at random places.
+    /// Families rotate with the index so every family is equally common.
+    func sample(set: String, index: Int, families: [TaskFamily], existenceTurns: Int = 0) -> (id: String, scene: Scene, turns: [QuestionAnswer]) {
         var rng = SeededGenerator(seed: derivedSeed(seed, stream: set, index: index))
         let family = families[index % families.count]
         var scene = sampler.sample(&rng)
@@ -22,7 +23,22 @@ struct InstructionSetBuilder {
             turns = questions(family, scene: scene, count: 1, rng: &rng)
             attempts += 1
         }
+        // Drawn last, so the scene and the family's turns are those of a world without them.
+        if !turns.isEmpty && existenceTurns > 0 {
+            turns = mixingIn(existenceTurns, existenceQuestionsAbout: scene, into: turns, rng: &rng)
+        }
         return (set + "-" + zeroPadded(index, 6), scene, turns)
+    }
+
+    private func mixingIn(_ count: Int, existenceQuestionsAbout scene: Scene, into turns: [QuestionAnswer],
+                          rng: inout SeededGenerator) -> [QuestionAnswer] {
+        var result = turns
+        var seen = Set(turns.map(\.prompt))
+        for _ in 0..<(count * 4) where result.count < turns.count + count {
+            guard let qa = QuestionGenerator.question(.objectExistence, scene: scene, rng: &rng), seen.insert(qa.prompt).inserted else { continue }
+            result.insert(qa, at: rng.int(in: 0...result.count))
+        }
+        return result
     }
 
     private func questions(_ family: TaskFamily, scene: Scene, count: Int, rng: inout SeededGenerator) -> [QuestionAnswer] {
@@ -60,7 +76,8 @@ extension WorldGenerator {
             var records: [JSONValue] = []
             report("train/\(set)", 0, count)
             for index in 0..<count {
-                let sample = builder.sample(set: set, index: index, families: families)
+                let sample = builder.sample(set: set, index: index, families: families,
+                                            existenceTurns: stage == .finetuning ? sizes.finetuneExistenceTurns : 0)
                 guard !sample.turns.isEmpty else {
                     throw SyntheticWorldError.cannotGenerate(set: set, reason: "sample \(index) found no scene for its family; raise --character-probability or the object counts")
                 }

@@ -8,6 +8,10 @@ public struct DatasetSizes: Codable, Equatable, Sendable {
     public var heldoutPerFamily = 200
     /// Most questions per training conversation (1 for captions).
     public var maxTurns = 3
+    /// Object-existence questions mixed into every fine-tuning conversation, beside its family's
+    /// own turns, as LLaVA's mix asks several kinds of question about one image. Without them the
+    /// tuned model answers some yes/no questions with a count (Data/pope-investigation.md, stop 23).
+    public var finetuneExistenceTurns = 2
     /// POPE: images; each gives 3 yes and 3 no questions per split.
     public var popeImages = 100
     public var vqav2 = 600
@@ -34,6 +38,9 @@ public struct DatasetSizes: Codable, Equatable, Sendable {
                                     ("textvqa-size", textvqa), ("sqa-size", scienceqa), ("mmbench-size", mmbench)]
         for (name, value) in all where value < 0 {
             throw SyntheticWorldError.invalidOption(name: name, reason: "must be 0 or more, got \(value)")
+        }
+        guard finetuneExistenceTurns >= 0 else {
+            throw SyntheticWorldError.invalidOption(name: "finetune-existence-turns", reason: "must be 0 or more, got \(finetuneExistenceTurns)")
         }
         guard maxTurns >= 1 else { throw SyntheticWorldError.invalidOption(name: "max-turns", reason: "must be at least 1, got \(maxTurns)") }
     }
@@ -109,7 +116,8 @@ public struct WorldGenerator {
                                ("character_probability", .double(c.characterProbability)), ("layout", .string(c.layout.rawValue)),
                                ("theme_probability", .double(c.themeProbability))])),
             ("sizes", .object([("pretrain", .int(s.pretrain)), ("finetune", .int(s.finetune)), ("heldout_per_family", .int(s.heldoutPerFamily)),
-                               ("max_turns", .int(s.maxTurns)), ("pope_images", .int(s.popeImages)), ("vqav2", .int(s.vqav2)),
+                               ("max_turns", .int(s.maxTurns)), ("finetune_existence_turns", .int(s.finetuneExistenceTurns)),
+                               ("pope_images", .int(s.popeImages)), ("vqav2", .int(s.vqav2)),
                                ("gqa", .int(s.gqa)), ("vizwiz", .int(s.vizwiz)), ("textvqa", .int(s.textvqa)),
                                ("scienceqa", .int(s.scienceqa)), ("mmbench", .int(s.mmbench))])),
             ("instruction_data", .bool(instructionData)),
@@ -133,11 +141,21 @@ func zeroPadded(_ value: Int, _ width: Int) -> String {
 
 extension WorldGenerator {
     /// The built-in world (seed 0, default sizes) in `folder`, generated with `encoder` unless it
-    /// is already there. Returns true when it had to be generated.
+    /// is already there and current. Returns true when it had to be (re)generated.
     @discardableResult
     public static func ensureDefaultWorld(in folder: String, encoder: any ImageEncoder) throws -> Bool {
-        guard !FileManager.default.fileExists(atPath: folder + "/world.json") else { return false }
+        guard !defaultWorldIsCurrent(in: folder) else { return false }
         try WorldGenerator(seed: 0).generate(into: URL(fileURLWithPath: folder), encoder: encoder)
         return true
+    }
+
+    /// Whether `folder` holds the built-in world as this generator writes it. A world written before
+    /// fine-tuning conversations carried object-existence turns has no `finetune_existence_turns`
+    /// in its world.json and is generated again (same seed, so the same images).
+    public static func defaultWorldIsCurrent(in folder: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: folder + "/world.json"),
+              let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let sizes = manifest["sizes"] as? [String: Any] else { return false }
+        return sizes["finetune_existence_turns"] as? Int == DatasetSizes().finetuneExistenceTurns
     }
 }

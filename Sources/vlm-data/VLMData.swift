@@ -65,6 +65,8 @@ struct Generate: ParsableCommand {
     var heldoutSize: Int?
     @Option(help: "Most question-answer turns per training conversation.")
     var maxTurns: Int?
+    @Option(help: "Object-existence questions mixed into every fine-tuning conversation (default 2; 0: none).")
+    var finetuneExistenceTurns: Int?
     @Option(help: "POPE images (each gives 3 yes and 3 no questions per split).")
     var popeImages: Int?
     @Option(help: "VQAv2 val questions.")
@@ -92,6 +94,7 @@ struct Generate: ParsableCommand {
         if let v = finetuneSize { sizes.finetune = v }
         if let v = heldoutSize { sizes.heldoutPerFamily = v }
         if let v = maxTurns { sizes.maxTurns = v }
+        if let v = finetuneExistenceTurns { sizes.finetuneExistenceTurns = v }
         if let v = popeImages { sizes.popeImages = v }
         if let v = vqav2Size { sizes.vqav2 = v }
         if let v = gqaSize { sizes.gqa = v }

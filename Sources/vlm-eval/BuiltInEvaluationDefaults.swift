@@ -22,7 +22,7 @@ enum BuiltInEvaluationDefaults {
         let isVisionBenchmark = SyntheticWorld.Benchmark.allCases.map(\.rawValue).contains(benchmark.worldName)
         if noDataFlags && isVisionBenchmark {
             let folder = root + "/" + world
-            if !FileManager.default.fileExists(atPath: folder + "/world.json") {
+            if !WorldGenerator.defaultWorldIsCurrent(in: folder) {
                 note("generating the built-in synthetic world (seed 0) into \(world); this takes about a minute")
             }
             try WorldGenerator.ensureDefaultWorld(in: folder, encoder: LibraryImageEncoder())

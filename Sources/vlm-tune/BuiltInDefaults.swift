@@ -15,9 +15,9 @@ enum BuiltInDefaults {
 
     static func note(_ text: String) { noteOnStandardError("vlm-tune", text) }
 
-    /// Generate the world if it is not there yet.
+    /// Generate the world if it is not there yet, or was written by an older generator.
     static func ensureWorld() throws {
-        if !FileManager.default.fileExists(atPath: path(worldFolder) + "/world.json") {
+        if !WorldGenerator.defaultWorldIsCurrent(in: path(worldFolder)) {
             note("generating the built-in synthetic world (seed 0) into \(worldFolder); this takes about a minute")
         }
         try WorldGenerator.ensureDefaultWorld(in: path(worldFolder), encoder: LibraryImageEncoder())

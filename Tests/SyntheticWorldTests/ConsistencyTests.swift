@@ -101,6 +101,25 @@ import TensorCore
         }
     }
 
+    /// Every turn of the smoke world's fine-tuning conversations that the interpreter can answer,
+    /// the mixed-in object-existence questions among them, agrees with its image's scene.
+    @Test func fineTuningConversationsMatchTheirScenes() throws {
+        let finetuneScenes = try scenes("finetune")
+        var existence = 0
+        for record in try readJSON(smokeWorld.appendingPathComponent("train/finetune.json")) as! [[String: Any]] {
+            let scene = try #require(finetuneScenes[record["id"] as! String])
+            let turns = record["conversations"] as! [[String: String]]
+            for (human, gpt) in zip(turns.indices.filter { $0 % 2 == 0 }.map { turns[$0] }, turns.indices.filter { $0 % 2 == 1 }.map { turns[$0] }) {
+                let question = human["value"]!.replacingOccurrences(of: "<image>\n", with: "")
+                    .replacingOccurrences(of: "\n" + PromptSuffix.shortAnswer, with: "")
+                guard let expected = answer(question, scene: scene) else { continue }
+                #expect(expected == gpt["value"], "\(question)")
+                if question.hasPrefix("Is there") { existence += 1 }
+            }
+        }
+        #expect(existence >= 2 * DatasetSizes.smoke.finetune)
+    }
+
     @Test func benchmarkAnswersMatchTheirScenes() throws {
         // VQAv2: the majority answer is the interpreter's answer (lower-cased).
         let vqaScenes = try scenes("vqav2")

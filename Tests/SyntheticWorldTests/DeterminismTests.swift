@@ -40,6 +40,54 @@ import Testing
         }
     }
 
+    /// The object-existence turns mixed into the fine-tuning conversations leave everything else as
+    /// it was: the same images, the same pretraining data, and each conversation's own turns in
+    /// order, with exactly that many distinct POPE-style questions added.
+    @Test func existenceTurnsAreAddedToFineTuningConversationsOnly() throws {
+        var without = DatasetSizes.smoke, with = DatasetSizes.smoke
+        without.finetuneExistenceTurns = 0; with.finetuneExistenceTurns = 2
+        let a = temporaryFolder("oe-0"), b = temporaryFolder("oe-2")
+        defer { for url in [a, b] { try? FileManager.default.removeItem(at: url) } }
+        try WorldGenerator(seed: 3, sizes: without).generate(into: a, benchmarks: [])
+        try WorldGenerator(seed: 3, sizes: with).generate(into: b, benchmarks: [])
+        let filesA = try files(under: a), filesB = try files(under: b)
+        let differing = Set(filesA.keys.filter { filesA[$0] != filesB[$0] })
+        #expect(differing == ["/train/finetune.json", "/world.json"])
+
+        func humanTurns(_ url: URL) throws -> [[String]] {
+            try (readJSON(url.appendingPathComponent("train/finetune.json")) as! [[String: Any]]).map { record in
+                (record["conversations"] as! [[String: String]]).filter { $0["from"] == "human" }
+                    .map { $0["value"]!.replacingOccurrences(of: "<image>\n", with: "") }
+            }
+        }
+        let plain = try humanTurns(a), mixed = try humanTurns(b)
+        #expect(plain.count == mixed.count && !plain.isEmpty)
+        for (own, all) in zip(plain, mixed) {
+            let added = all.filter { !own.contains($0) }
+            #expect(all.count == own.count + 2 && Set(all).count == all.count, "\(all)")
+            #expect(added.allSatisfy { $0.hasPrefix("Is there ") && $0.hasSuffix("in the image?\n" + PromptSuffix.shortAnswer) }, "\(added)")
+            #expect(all.filter(own.contains) == own, "the conversation's own turns keep their order")
+        }
+        #expect(!WorldGenerator.defaultWorldIsCurrent(in: a.path), "a world without the default existence turns is stale")
+    }
+
+    @Test func aWorldFromBeforeExistenceTurnsIsNotCurrent() throws {
+        let folder = temporaryFolder("stale")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(!WorldGenerator.defaultWorldIsCurrent(in: folder.path), "no world.json")
+        let old = #"{"seed": 0, "sizes": {"pretrain": 8000, "finetune": 4000, "max_turns": 3}}"#
+        try Data(old.utf8).write(to: folder.appendingPathComponent("world.json"))
+        #expect(!WorldGenerator.defaultWorldIsCurrent(in: folder.path))
+        try WorldGenerator(seed: 0, sizes: .smoke).generate(into: folder, benchmarks: [])
+        var sizes = DatasetSizes.smoke
+        #expect(sizes.finetuneExistenceTurns == DatasetSizes().finetuneExistenceTurns)
+        #expect(WorldGenerator.defaultWorldIsCurrent(in: folder.path))
+        sizes.finetuneExistenceTurns = -1
+        #expect(throws: SyntheticWorldError.invalidOption(name: "finetune-existence-turns", reason: "must be 0 or more, got -1")) {
+            try WorldGenerator(seed: 0, sizes: sizes).generate(into: folder, benchmarks: [])
+        }
+    }
+
     @Test func invalidOptionsAreReportedByName() {
         var configuration = WorldConfiguration()
         configuration.imageSize = 8
