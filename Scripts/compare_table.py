@@ -14,7 +14,7 @@ import sys
 BENCHES = [("vqav2", "VQAv2"), ("gqa", "GQA"), ("vizwiz", "VisWiz"), ("sqa", "SQA"), ("textvqa", "VQAT"),
            ("pope", "POPE"), ("mmbench", "MMBench")]
 # The base model learned object existence in pretraining (Data/README.md), so it counts towards
-# forgetting, although the world's fine-tuning task still asks it too.
+# forgetting, although the world's fine-tuning task asks it too (two questions in every conversation).
 PRETRAIN = ["caption", "color", "shape", "shape_existence", "object_existence"]
 FINETUNE = ["counting", "reading", "position", "multiple_choice"]
 
