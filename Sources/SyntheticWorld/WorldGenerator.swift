@@ -11,6 +11,8 @@ public struct DatasetSizes: Codable, Equatable, Sendable {
     /// Object-existence questions mixed into every fine-tuning conversation, beside its family's
     /// own turns, as LLaVA's mix asks several kinds of question about one image. Without them the
     /// tuned model answers some yes/no questions with a count (Data/pope-investigation.md, stop 23).
+    /// A one-object scene can run out of new questions in the generator's tries and get fewer
+    /// (18 of the built-in world's 4000 conversations).
     public var finetuneExistenceTurns = 2
     /// POPE: images; each gives 3 yes and 3 no questions per split.
     public var popeImages = 100

@@ -109,7 +109,7 @@ import TensorCore
         for record in try readJSON(smokeWorld.appendingPathComponent("train/finetune.json")) as! [[String: Any]] {
             let scene = try #require(finetuneScenes[record["id"] as! String])
             let turns = record["conversations"] as! [[String: String]]
-            for (human, gpt) in zip(turns.indices.filter { $0 % 2 == 0 }.map { turns[$0] }, turns.indices.filter { $0 % 2 == 1 }.map { turns[$0] }) {
+            for (human, gpt) in stride(from: 0, to: turns.count - 1, by: 2).map({ (turns[$0], turns[$0 + 1]) }) {
                 let question = human["value"]!.replacingOccurrences(of: "<image>\n", with: "")
                     .replacingOccurrences(of: "\n" + PromptSuffix.shortAnswer, with: "")
                 guard let expected = answer(question, scene: scene) else { continue }
