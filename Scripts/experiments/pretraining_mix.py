@@ -71,6 +71,16 @@ def attribute_existence(rng, objects):
     return f"Is there {words(name)} in the image?{SUFFIX}", "Yes" if name in present else "No"
 
 
+def load_scenes(world, set_name):
+    """The scene graph of every image of one set (WORLD/scenes/SET.jsonl), by image key."""
+    scenes = {}
+    with open(f"{world}/scenes/{set_name}.jsonl") as lines:
+        for line in lines:
+            record = json.loads(line)
+            scenes[record["key"]] = record["scene"]
+    return scenes
+
+
 def positive_shares(scenes):
     """How often each (colour, shape) pair is a true question's pair, when a true question picks
     one of its scene's pairs at random: the weights that make the false questions name each pair
@@ -180,11 +190,7 @@ def main():
         return write_captions(args.world, args.out)
     rng = random.Random(args.seed)
     multi_turn_questions = independent_questions if args.independent else distinct_questions
-    scenes = {}
-    with open(f"{args.world}/scenes/pretrain.jsonl") as lines:
-        for line in lines:
-            record = json.loads(line)
-            scenes[record["key"]] = record["scene"]
+    scenes = load_scenes(args.world, "pretrain")
     weights = positive_shares(scenes) if args.balanced else None
     conversations, captions = [], 0
     counts = {"short": 0, "caption": 0, "object_existence": 0, "attribute_existence": 0}

@@ -25,22 +25,13 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pretraining_mix import object_existence  # noqa: E402
+from pretraining_mix import article, load_scenes, object_existence  # noqa: E402
 
 POPE_QUESTION = re.compile(r"^(<image>\n)?Is there an? (\w+) (\w+) in the image\?\n")
 
 
-def load_scenes(world):
-    scenes = {}
-    with open(f"{world}/scenes/finetune.jsonl") as lines:
-        for line in lines:
-            record = json.loads(line)
-            scenes[record["key"]] = record["scene"]
-    return scenes
-
-
 def with_binding_negatives(world, data, share, rng):
-    scenes, rewritten, negatives = load_scenes(world), 0, 0
+    scenes, rewritten, negatives = load_scenes(world, "finetune"), 0, 0
     for sample in data:
         objects = scenes[sample["id"]]["objects"]
         present = {(o["color"], o["shape"]) for o in objects}
@@ -57,8 +48,7 @@ def with_binding_negatives(world, data, share, rng):
                 color, shape = rng.choice(unasked)
                 asked.add((color, shape))
                 category = f"{color} {shape}"
-                article = "an" if category[0] in "aeiou" else "a"
-                question["value"] = (match.group(1) or "") + f"Is there {article} {category} in the image?\n" \
+                question["value"] = (match.group(1) or "") + f"Is there {article(category)} {category} in the image?\n" \
                     + question["value"][match.end():]
                 rewritten += 1
     return data, {"false_object_existence_turns": negatives, "binding_negatives": rewritten}
@@ -72,7 +62,7 @@ def with_replay(world, data, count, rng):
 
 
 def with_object_turns(world, data, count, rng):
-    scenes, added = load_scenes(world), 0
+    scenes, added = load_scenes(world, "finetune"), 0
     for sample in data:
         conversation = sample["conversations"]
         turns = [(q["value"].replace("<image>\n", ""), a["value"]) for q, a in zip(conversation[0::2], conversation[1::2])]
