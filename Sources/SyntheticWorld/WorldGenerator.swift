@@ -36,13 +36,10 @@ public struct DatasetSizes: Codable, Equatable, Sendable {
 
     public func validate() throws {
         let all: [(String, Int)] = [("train-size", pretrain), ("finetune-size", finetune), ("heldout-size", heldoutPerFamily),
-                                    ("pope-images", popeImages), ("vqav2-size", vqav2), ("gqa-size", gqa), ("vizwiz-size", vizwiz),
+                                    ("finetune-existence-turns", finetuneExistenceTurns), ("pope-images", popeImages), ("vqav2-size", vqav2), ("gqa-size", gqa), ("vizwiz-size", vizwiz),
                                     ("textvqa-size", textvqa), ("sqa-size", scienceqa), ("mmbench-size", mmbench)]
         for (name, value) in all where value < 0 {
             throw SyntheticWorldError.invalidOption(name: name, reason: "must be 0 or more, got \(value)")
-        }
-        guard finetuneExistenceTurns >= 0 else {
-            throw SyntheticWorldError.invalidOption(name: "finetune-existence-turns", reason: "must be 0 or more, got \(finetuneExistenceTurns)")
         }
         guard maxTurns >= 1 else { throw SyntheticWorldError.invalidOption(name: "max-turns", reason: "must be at least 1, got \(maxTurns)") }
     }
@@ -143,10 +140,13 @@ func zeroPadded(_ value: Int, _ width: Int) -> String {
 
 extension WorldGenerator {
     /// The built-in world (seed 0, default sizes) in `folder`, generated with `encoder` unless it
-    /// is already there and current. Returns true when it had to be (re)generated.
+    /// is already there and current; `willGenerate` runs first (generation takes about a minute, so
+    /// the tools say so). Returns true when it had to be (re)generated.
     @discardableResult
-    public static func ensureDefaultWorld(in folder: String, encoder: any ImageEncoder) throws -> Bool {
+    public static func ensureDefaultWorld(in folder: String, encoder: any ImageEncoder,
+                                          willGenerate: () -> Void = {}) throws -> Bool {
         guard !defaultWorldIsCurrent(in: folder) else { return false }
+        willGenerate()
         try WorldGenerator(seed: 0).generate(into: URL(fileURLWithPath: folder), encoder: encoder)
         return true
     }

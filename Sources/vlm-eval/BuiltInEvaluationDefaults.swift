@@ -22,10 +22,9 @@ enum BuiltInEvaluationDefaults {
         let isVisionBenchmark = SyntheticWorld.Benchmark.allCases.map(\.rawValue).contains(benchmark.worldName)
         if noDataFlags && isVisionBenchmark {
             let folder = root + "/" + world
-            if !WorldGenerator.defaultWorldIsCurrent(in: folder) {
+            try WorldGenerator.ensureDefaultWorld(in: folder, encoder: LibraryImageEncoder()) {
                 note("generating the built-in synthetic world (seed 0) into \(world); this takes about a minute")
             }
-            try WorldGenerator.ensureDefaultWorld(in: folder, encoder: LibraryImageEncoder())
             options.dataRoot = folder + "/eval"
             // The world writes VQAv2 and VizWiz as local val splits (their test splits are server-scored).
             if options.split == nil && (benchmark == .vizwiz || benchmark == .vqav2) { options.split = "val" }

@@ -17,9 +17,8 @@ enum BuiltInDefaults {
 
     /// Generate the world if it is not there yet, or was written by an older generator.
     static func ensureWorld() throws {
-        if !WorldGenerator.defaultWorldIsCurrent(in: path(worldFolder)) {
+        try WorldGenerator.ensureDefaultWorld(in: path(worldFolder), encoder: LibraryImageEncoder()) {
             note("generating the built-in synthetic world (seed 0) into \(worldFolder); this takes about a minute")
         }
-        try WorldGenerator.ensureDefaultWorld(in: path(worldFolder), encoder: LibraryImageEncoder())
     }
 }
